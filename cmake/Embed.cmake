@@ -1,0 +1,21 @@
+# tc_embed_files(OUT SYMBOL FILE...): writes a C file defining
+#   const struct tc_embedded SYMBOL[]; const size_t SYMBOL_count;
+# with each file's base name and bytes, at configure time (re-run when a file changes).
+function(tc_embed_files out symbol)
+    set(body "#include <stddef.h>\n#include \"tincay/embedded.h\"\n")
+    set(table "")
+    set(i 0)
+    foreach(f IN LISTS ARGN)
+        set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${f})
+        get_filename_component(name ${f} NAME)
+        file(READ ${f} hex HEX)
+        file(SIZE ${f} size)
+        string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+        string(APPEND body "static const unsigned char ${symbol}_${i}[] = {${bytes}0x00};\n")
+        string(APPEND table "    {\"${name}\", (const char *)${symbol}_${i}, ${size}},\n")
+        math(EXPR i "${i} + 1")
+    endforeach()
+    string(APPEND body "const struct tc_embedded ${symbol}[] = {\n${table}    {NULL, NULL, 0}};\n")
+    string(APPEND body "const size_t ${symbol}_count = ${i};\n")
+    file(CONFIGURE OUTPUT ${out} CONTENT "${body}" @ONLY)
+endfunction()

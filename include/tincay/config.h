@@ -1,0 +1,43 @@
+#ifndef TC_CONFIG_H
+#define TC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tincay/log.h"
+#include "tincay/status.h"
+
+/*
+ * The whole configuration, read once from the environment at start (DESIGN.md,
+ * "Contracts") and passed down as `const struct tc_config *`; it never changes.
+ */
+struct tc_config {
+    char listen_host[64];        /* TINCAY_LISTEN host part, default "127.0.0.1" */
+    unsigned int listen_port;    /* TINCAY_LISTEN port part, default 8080; 0 = any */
+    char public_url[512];        /* TINCAY_PUBLIC_URL without trailing '/' */
+    char trusted_proxy[64];      /* TINCAY_TRUSTED_PROXY, "" when none */
+    char data_dir[1024];         /* TINCAY_DATA_DIR, default "var" (made absolute) */
+    char key_file[1024];         /* TINCAY_KEY_FILE, default <data_dir>/keys/server.key */
+    unsigned int threads;        /* TINCAY_THREADS, default: number of cores (1..256) */
+    enum tc_log_level log_level; /* TINCAY_LOG_LEVEL */
+    char tls_cert[1024];         /* TINCAY_TLS_CERT, "" when none */
+    char tls_key[1024];          /* TINCAY_TLS_KEY, set together with the certificate */
+    char database_url[1024];     /* TINCAY_DATABASE_URL; "" means PG* or the private cluster */
+    bool database_from_env;      /* true when libpq's PG* variables name the database */
+    bool use_private_cluster;    /* neither of the above: tincay runs its own cluster */
+};
+
+/*
+ * Fill `cfg` from the environment. Every bad value is reported, one per line, in
+ * err->msg/err->detail (the full list in `report`, which may be NULL, as a
+ * NUL-terminated string of at most `report_size` bytes); returns TC_EINVAL then.
+ */
+enum tc_status tc_config_from_env(struct tc_config *cfg, char *report, size_t report_size,
+                                  struct tc_error *err);
+
+/* As tc_config_from_env, with a lookup function instead of getenv (for tests). */
+typedef const char *(*tc_getenv_fn)(const char *name, void *ctx);
+enum tc_status tc_config_load(struct tc_config *cfg, tc_getenv_fn get, void *ctx, char *report,
+                              size_t report_size, struct tc_error *err);
+
+#endif /* TC_CONFIG_H */

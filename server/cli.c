@@ -1,0 +1,74 @@
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *synopsis;
+    const char *help;
+};
+
+/* Every subcommand, in the order `tincay --help` lists them. */
+static const struct command commands[] = {
+    {"version", tc_cmd_version, "version", "Print the version of tincay and its schema."},
+};
+
+static void
+usage(FILE *out)
+{
+    fprintf(out, "usage: tincay <command> [arguments]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %s\n", commands[i].synopsis);
+    fprintf(out, "\n`tincay help COMMAND` explains one command.\n");
+}
+
+static const struct command *
+find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static int
+help(int argc, char **argv)
+{
+    const struct command *cmd;
+
+    if (argc < 2) {
+        usage(stdout);
+        return 0;
+    }
+    if ((cmd = find(argv[1])) == NULL) {
+        fprintf(stderr, "tincay: unknown command \"%s\"\n", argv[1]);
+        return 2;
+    }
+    printf("usage: tincay %s\n\n%s\n", cmd->synopsis, cmd->help);
+    return 0;
+}
+
+int
+tc_cli_main(int argc, char **argv)
+{
+    const struct command *cmd;
+
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0)
+        return help(argc - 1, argv + 1);
+    if ((cmd = find(argv[1])) == NULL) {
+        fprintf(stderr, "tincay: unknown command \"%s\"; see `tincay --help`\n", argv[1]);
+        return 2;
+    }
+    if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0))
+        return help(2, argv);
+    return cmd->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,11 @@
+#ifndef TC_COMMANDS_H
+#define TC_COMMANDS_H
+
+/*
+ * One function per `tincay` subcommand, each in server/cmd_<name>.c. argv[0] is the
+ * subcommand's name. Each returns the exit status (0 ok, 1 failure, 2 misuse), prints
+ * results to stdout and errors to stderr, and leaves nothing half-done on failure.
+ */
+int tc_cmd_version(int argc, char **argv);
+
+#endif /* TC_COMMANDS_H */

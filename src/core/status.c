@@ -1,0 +1,82 @@
+#include "tincay/status.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    unsigned int http;
+    const char *code;
+} table[] = {
+    [TC_OK] = {200, "ok"},
+    [TC_EBADREQ] = {400, "bad_request"},
+    [TC_EUNAUTH] = {401, "unauthorized"},
+    [TC_EFORBIDDEN] = {403, "forbidden"},
+    [TC_ENOTFOUND] = {404, "not_found"},
+    [TC_EMETHOD] = {405, "method_not_allowed"},
+    [TC_ETIMEOUT] = {408, "request_timeout"},
+    [TC_ECONFLICT] = {409, "conflict"},
+    [TC_ETOOLARGE] = {413, "too_large"},
+    [TC_EUNSUPPORTED] = {415, "unsupported_media_type"},
+    [TC_EINVAL] = {422, "invalid"},
+    [TC_ERATELIMIT] = {429, "rate_limited"},
+    [TC_ERETRY] = {503, "retry"},
+    [TC_EBUSY] = {503, "busy"},
+    [TC_ENOSPACE] = {507, "insufficient_storage"},
+    [TC_ENOMEM] = {500, "out_of_memory"},
+    [TC_EDB] = {500, "database_error"},
+    [TC_EINTERNAL] = {500, "internal_error"},
+};
+_Static_assert(sizeof(table) / sizeof(table[0]) == TC_STATUS_COUNT,
+               "every enum tc_status needs its HTTP status and code");
+
+enum tc_status
+tc_fail(struct tc_error *err, enum tc_status status, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL)
+        return status;
+    err->status = status;
+    err->detail[0] = '\0';
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+void
+tc_error_detail(struct tc_error *err, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+    va_end(ap);
+}
+
+void
+tc_error_clear(struct tc_error *err)
+{
+    if (err == NULL)
+        return;
+    memset(err, 0, sizeof(*err));
+}
+
+unsigned int
+tc_status_http(enum tc_status status)
+{
+    if ((unsigned int)status >= TC_STATUS_COUNT)
+        return 500;
+    return table[status].http;
+}
+
+const char *
+tc_status_code(enum tc_status status)
+{
+    if ((unsigned int)status >= TC_STATUS_COUNT)
+        return "internal_error";
+    return table[status].code;
+}
