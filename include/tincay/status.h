@@ -1,6 +1,8 @@
 #ifndef TC_STATUS_H
 #define TC_STATUS_H
 
+#include "tincay/i18n.h"
+
 /*
  * Outcomes every layer returns. tc_status_http() is the only mapping to HTTP and
  * tc_status_code() the only mapping to the stable "code" of a JSON error.
@@ -29,15 +31,27 @@ enum tc_status {
 
 /*
  * Caller-owned error report, usually on the caller's stack; nothing in it needs
- * freeing. `msg` may be shown to clients; `detail` goes to logs only.
+ * freeing. `msg` may be shown to clients; `detail` goes to logs only. `lang` is set by
+ * whoever knows the reader (the request, the CLI) and survives tc_error_clear().
  */
 struct tc_error {
     enum tc_status status;
-    char msg[160];
+    enum tc_lang lang;
+    char msg[240];
     char detail[320];
 };
 
-/* Record an error in `err` (may be NULL) and return `status`. */
+/* An empty report whose messages will be in `language`. */
+#define TC_ERROR_INIT(language)                                                                    \
+    {                                                                                              \
+        .status = TC_OK, .lang = (language)                                                        \
+    }
+
+/*
+ * Record an error in `err` (may be NULL) and return `status`. `fmt` is a msgid of the
+ * catalogues: it is translated into err->lang before formatting, so write it in
+ * English, with printf conversions the translations keep (msgfmt --check-format).
+ */
 enum tc_status tc_fail(struct tc_error *err, enum tc_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

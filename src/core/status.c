@@ -40,7 +40,11 @@ tc_fail(struct tc_error *err, enum tc_status status, const char *fmt, ...)
     err->status = status;
     err->detail[0] = '\0';
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    /* The translated format keeps the msgid's conversions: msgfmt checks c-format. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    vsnprintf(err->msg, sizeof(err->msg), tc_tr(err->lang, fmt), ap);
+#pragma GCC diagnostic pop
     va_end(ap);
     return status;
 }
@@ -60,9 +64,13 @@ tc_error_detail(struct tc_error *err, const char *fmt, ...)
 void
 tc_error_clear(struct tc_error *err)
 {
+    enum tc_lang lang;
+
     if (err == NULL)
         return;
+    lang = err->lang;
     memset(err, 0, sizeof(*err));
+    err->lang = lang;
 }
 
 unsigned int

@@ -42,10 +42,11 @@ codes_are_unique(void **state)
 static void
 fail_records_message_and_returns_status(void **state)
 {
-    struct tc_error err;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
 
     (void)state;
     tc_error_clear(&err);
+    assert_int_equal(err.lang, TC_LANG_EN);
     assert_int_equal(tc_fail(&err, TC_EINVAL, "invalid case id \"%s\"", "x"), TC_EINVAL);
     assert_int_equal(err.status, TC_EINVAL);
     assert_string_equal(err.msg, "invalid case id \"x\"");
@@ -57,7 +58,7 @@ fail_records_message_and_returns_status(void **state)
 static void
 long_messages_are_truncated_not_overflowed(void **state)
 {
-    struct tc_error err;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
     char big[1000];
 
     (void)state;
