@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <time.h>
 
 #include <libxml/tree.h>
@@ -15,6 +16,18 @@
 
 #define X(s) ((const xmlChar *)(s))
 #define S(s) ((const char *)(s))
+
+/*
+ * An element's local name. libxml2 keeps an undeclared prefix in the name ("orx:meta" with
+ * no namespace, as some Central instances send); such a prefix is dropped here too.
+ */
+static inline const char *
+tc_local_name(const xmlNode *n)
+{
+    const char *colon = n->ns == NULL ? strrchr(S(n->name), ':') : NULL;
+
+    return colon != NULL ? colon + 1 : S(n->name);
+}
 
 /* One itext entry: `texts[i]` in language i, NULL where a translation lacks it. */
 struct tc_itext {
@@ -52,6 +65,12 @@ struct tc_xml_fault {
     int line;
     bool doctype;
 };
+
+/*
+ * Keep libxml2's per-thread error output (generic and structured) off stderr for the
+ * calling thread; the parse and XPath paths call it, errors reach callers as tc_error.
+ */
+void tc_xml_quiet_thread(void);
 
 /*
  * Parse untrusted bytes with the hardened options: no network, no entity substitution, no

@@ -401,13 +401,13 @@ visit(struct validator *v, xmlNodePtr c, const struct scope *parent)
     char *value;
     enum tc_status st;
 
-    s.path = tc_arena_printf(v->arena, "%s/%s", parent->path, S(c->name));
+    s.path = tc_arena_printf(v->arena, "%s/%s", parent->path, tc_local_name(c));
     if (s.path == NULL)
         return oom(v);
     f = tc_form_field_find(v->m, s.path);
     repeat = several || (f != NULL && (f->flags & TC_FIELD_REPEAT));
-    s.ipath = repeat ? tc_arena_printf(v->arena, "%s/%s[%zu]", parent->ipath, S(c->name), pos)
-                     : tc_arena_printf(v->arena, "%s/%s", parent->ipath, S(c->name));
+    s.ipath = repeat ? tc_arena_printf(v->arena, "%s/%s[%zu]", parent->ipath, tc_local_name(c), pos)
+                     : tc_arena_printf(v->arena, "%s/%s", parent->ipath, tc_local_name(c));
     if (s.ipath == NULL)
         return oom(v);
     if (f != NULL) {
@@ -418,7 +418,7 @@ visit(struct validator *v, xmlNodePtr c, const struct scope *parent)
             s.relevant = tc_xpath_bool(v->xp, c, f->relevant) == 1;
     }
     if (has_element_child(c) || (f != NULL && (f->flags & TC_FIELD_GROUP))) {
-        if ((s.obj = child_object(parent->obj, S(c->name), repeat)) == NULL)
+        if ((s.obj = child_object(parent->obj, tc_local_name(c), repeat)) == NULL)
             return oom(v);
         return walk(v, c, &s);
     }
@@ -456,8 +456,8 @@ deepest_existing(xmlNodePtr root, const char *path)
         xmlNodePtr next = NULL;
 
         for (xmlNodePtr c = at->children; c != NULL && next == NULL; c = c->next)
-            if (c->type == XML_ELEMENT_NODE && strlen(S(c->name)) == n &&
-                memcmp(c->name, name, n) == 0)
+            if (c->type == XML_ELEMENT_NODE && strlen(tc_local_name(c)) == n &&
+                memcmp(tc_local_name(c), name, n) == 0)
                 next = c;
         if (next == NULL)
             break;
@@ -509,7 +509,7 @@ static xmlNodePtr
 child_named(xmlNodePtr parent, const char *name)
 {
     for (xmlNodePtr c = parent != NULL ? parent->children : NULL; c != NULL; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && strcmp(S(c->name), name) == 0)
+        if (c->type == XML_ELEMENT_NODE && strcmp(tc_local_name(c), name) == 0)
             return c;
     return NULL;
 }
@@ -537,7 +537,7 @@ read_envelope(struct tc_arena *arena, xmlNodePtr root, struct tc_submission *sub
     xmlChar *raw_iid = iid != NULL ? xmlNodeGetContent(iid) : NULL;
     xmlChar *raw_dep = dep != NULL ? xmlNodeGetContent(dep) : NULL;
 
-    sub->root = tc_arena_strdup(arena, S(root->name));
+    sub->root = tc_arena_strdup(arena, tc_local_name(root));
     sub->form_id = attr_any_ns(arena, root, "id", true);
     sub->version = attr_any_ns(arena, root, "version", false);
     sub->instance_id = trimmed(arena, raw_iid);
@@ -564,7 +564,7 @@ validate(struct validator *v, xmlDocPtr doc, xmlNodePtr root)
                                    .now = time(NULL),
                                    .lang_index = tc_form_lang_index(m, v->lang)};
     v->seen = tc_arena_calloc(v->arena, m->n_fields + 1, sizeof(*v->seen));
-    top.path = top.ipath = tc_arena_printf(v->arena, "/%s", S(root->name));
+    top.path = top.ipath = tc_arena_printf(v->arena, "/%s", tc_local_name(root));
     if (values == NULL || v->seen == NULL || top.path == NULL ||
         (v->xp = tc_xpath_context_new(doc, &v->env)) == NULL) {
         st = oom(v);

@@ -210,7 +210,7 @@ static enum tc_status
 add_fields(struct loader *ld, xmlNodePtr el, const char *parent_path)
 {
     struct tc_arena *a = ld->m->arena;
-    char *path = tc_arena_printf(a, "%s/%s", parent_path, S(el->name));
+    char *path = tc_arena_printf(a, "%s/%s", parent_path, tc_local_name(el));
     struct tc_form_field *f;
     enum tc_status st;
 
@@ -827,6 +827,19 @@ collect_media(struct loader *ld, xmlNodePtr n)
     return TC_OK;
 }
 
+/* Secondary instance data is namespace-less to XPath (instance('x')/root/item). */
+static void
+drop_default_ns(xmlNodePtr n)
+{
+    for (; n != NULL; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (n->ns != NULL && n->ns->prefix == NULL)
+            n->ns = NULL;
+        drop_default_ns(n->children);
+    }
+}
+
 static enum tc_status
 load_secondary(struct loader *ld, xmlNodePtr primary)
 {
@@ -849,6 +862,7 @@ load_secondary(struct loader *ld, xmlNodePtr primary)
         if ((copy = xmlDocCopyNode(i, m->secondary, 1)) == NULL ||
             xmlAddChild(xmlDocGetRootElement(m->secondary), copy) == NULL)
             return oom(ld);
+        drop_default_ns(copy->children);
     }
     return TC_OK;
 }
@@ -928,7 +942,7 @@ load_primary(struct loader *ld, xmlNodePtr *primary_out)
     if (root == NULL)
         return tc_fail(ld->err, TC_EINVAL, "form has no primary instance (model at line %ld)",
                        xmlGetLineNo(ld->model_el));
-    m->root_name = S(root->name);
+    m->root_name = tc_local_name(root);
     m->id = attr_value(m->arena, root, "id", "");
     if (m->id == NULL || m->id[0] == '\0')
         return tc_fail(ld->err, TC_EINVAL,

@@ -1199,9 +1199,10 @@ drop_xpath_error(void *data, xmlErrorPtr error)
 xmlXPathContextPtr
 tc_xpath_context_new(xmlDocPtr doc, struct tc_xpath_env *env)
 {
-    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    xmlXPathContextPtr ctx;
 
-    if (ctx == NULL)
+    tc_xml_quiet_thread();
+    if ((ctx = xmlXPathNewContext(doc)) == NULL)
         return NULL;
     ctx->error = drop_xpath_error;
     xmlXPathRegisterFuncLookup(ctx, lookup_function, env);
