@@ -1229,10 +1229,14 @@ eval_at(xmlXPathContextPtr ctx, xmlNodePtr node, const char *expr)
 int
 tc_xpath_bool(xmlXPathContextPtr ctx, xmlNodePtr node, const char *expr)
 {
-    xmlXPathObjectPtr obj = eval_at(ctx, node, expr);
+    xmlXPathObjectPtr obj;
     int result;
 
-    if (obj == NULL)
+    if (strcmp(expr, "true()") == 0) /* most `required` binds: skip the compiler */
+        return 1;
+    if (strcmp(expr, "false()") == 0)
+        return 0;
+    if ((obj = eval_at(ctx, node, expr)) == NULL)
         return -1;
     result = xmlXPathCastToBoolean(obj) ? 1 : 0;
     xmlXPathFreeObject(obj);

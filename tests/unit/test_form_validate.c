@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -330,6 +331,51 @@ confidential_form_keeps_only_report_fields_plain(void **state)
     tc_form_model_free(m);
 }
 
+struct worker {
+    struct fixture *fx;
+    const char *xml;
+    int failures;
+};
+
+/* Many validations of one shared model: each call makes its own XPath context. */
+static void *
+validate_repeatedly(void *arg)
+{
+    struct worker *w = arg;
+
+    for (int i = 0; i < 200; i++) {
+        struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+        struct tc_arena *arena = tc_arena_create(16 * 1024);
+        struct tc_submission *sub = NULL;
+
+        if (arena == NULL ||
+            tc_submission_parse(w->xml, strlen(w->xml), w->fx->model, TC_LANG_EN, arena, &sub,
+                                &err) != TC_OK ||
+            sub->n_findings != 1 || strcmp(sub->findings[0].rule, "constraint") != 0)
+            w->failures++;
+        tc_arena_destroy(arena);
+    }
+    return NULL;
+}
+
+static void
+one_model_serves_many_threads(void **state)
+{
+    struct fixture *fx = *state;
+    struct worker workers[4];
+    pthread_t threads[4];
+    const char *xml = edit(fx, ">12<", ">60<");
+
+    for (int i = 0; i < 4; i++) {
+        workers[i] = (struct worker){.fx = fx, .xml = xml};
+        assert_int_equal(pthread_create(&threads[i], NULL, validate_repeatedly, &workers[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+        assert_int_equal(workers[i].failures, 0);
+    }
+}
+
 int
 main(void)
 {
@@ -344,6 +390,7 @@ main(void)
         cmocka_unit_test(envelope_is_read_without_a_model),
         cmocka_unit_test(structural_faults_are_bad_requests),
         cmocka_unit_test(confidential_form_keeps_only_report_fields_plain),
+        cmocka_unit_test(one_model_serves_many_threads),
     };
 
     tc_xml_init();
