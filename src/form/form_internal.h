@@ -104,8 +104,9 @@ struct tc_xpath_env {
     const struct tc_form_model *model; /* may be NULL */
     struct tc_arena *arena;            /* scratch for the functions */
     size_t lang_index;
-    time_t now;         /* today() and now(): fixed for one submission */
-    xmlNodePtr current; /* current(): the node an expression is evaluated at */
+    time_t now;            /* today() and now(): fixed for one submission */
+    xmlNodePtr current;    /* current(): the node an expression is evaluated at */
+    bool dates_as_numbers; /* date(), today(), now(), date-time() give days, not strings */
 };
 
 /*

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,6 +297,81 @@ is_date_like(enum tc_field_type type)
     return type == TC_TYPE_DATE || type == TC_TYPE_TIME || type == TC_TYPE_DATETIME;
 }
 
+/* A date, time or dateTime text node whose content stands in as days for a while. */
+struct swapped {
+    xmlNodePtr text;
+    xmlChar *original;
+};
+
+#define MAX_SWAPPED 512
+
+/* Replace every date-like leaf below `el` by its value in days (times: fraction of a day). */
+static size_t
+dates_to_days(struct validator *v, xmlNodePtr el, const char *path, struct swapped *out, size_t n)
+{
+    for (xmlNodePtr c = el->children; c != NULL && n < MAX_SWAPPED; c = c->next) {
+        char *cpath, num[40];
+        const struct tc_form_field *f;
+        xmlNodePtr t;
+        double days;
+
+        if (c->type != XML_ELEMENT_NODE ||
+            (cpath = tc_arena_printf(v->arena, "%s/%s", path, tc_local_name(c))) == NULL)
+            continue;
+        if (has_element_child(c)) {
+            n = dates_to_days(v, c, cpath, out, n);
+            continue;
+        }
+        f = tc_form_field_find(v->m, cpath);
+        t = c->children;
+        if (f == NULL || !is_date_like(f->type) || t == NULL || t->type != XML_TEXT_NODE ||
+            t->next != NULL || t->content == NULL)
+            continue;
+        if (f->type == TC_TYPE_TIME ? !tc_form_parse_time(S(t->content), &days)
+                                    : !tc_form_parse_datetime(S(t->content), &days))
+            continue;
+        if (f->type == TC_TYPE_TIME)
+            days /= 86400.0;
+        snprintf(num, sizeof(num), "%.9f", days);
+        out[n].text = t;
+        out[n].original = t->content;
+        if ((t->content = xmlStrdup(X(num))) == NULL) {
+            t->content = out[n].original;
+            continue;
+        }
+        n++;
+    }
+    return n;
+}
+
+/*
+ * A date constraint ("`. <= today()`") is false under XPath 1.0, which compares the
+ * strings as numbers (NaN). When it is, evaluate it once more with every date, time and
+ * dateTime of the submission, and the date functions, in days, as ODK clients compare
+ * them; the submission is restored afterwards.
+ */
+static int
+date_constraint(struct validator *v, xmlNodePtr node, const struct tc_form_field *f)
+{
+    struct swapped *sw = tc_arena_calloc(v->arena, MAX_SWAPPED, sizeof(*sw));
+    xmlNodePtr root = xmlDocGetRootElement(node->doc);
+    char *root_path = tc_arena_printf(v->arena, "/%s", tc_local_name(root));
+    size_t n;
+    int ok;
+
+    if (sw == NULL || root_path == NULL)
+        return -1;
+    n = dates_to_days(v, root, root_path, sw, 0);
+    v->env.dates_as_numbers = true;
+    ok = tc_xpath_bool(v->xp, node, f->constraint);
+    v->env.dates_as_numbers = false;
+    while (n-- > 0) {
+        xmlFree(sw[n].text->content);
+        sw[n].text->content = sw[n].original;
+    }
+    return ok;
+}
+
 /* The rules of one relevant leaf: required, type, constraint, choice. */
 static enum tc_status
 check_leaf(struct validator *v, const struct scope *s, const struct tc_form_field *f,
@@ -313,12 +389,13 @@ check_leaf(struct validator *v, const struct scope *s, const struct tc_form_fiel
     if ((fault = type_fault(f->type, value)) != NULL)
         return add_finding(v, s->ipath, "type", tc_tr(v->lang, fault));
     if (f->flags & TC_FIELD_CONSTRAINT) {
-        /*
-         * XPath 1.0 compares dates as numbers (NaN), so a false constraint on a date or
-         * time field is not trusted; -1 (an expression libxml2 cannot evaluate) neither.
-         */
+        /* -1 (an expression libxml2 cannot evaluate) is not held against the collector. */
         ok = tc_xpath_bool(v->xp, node, f->constraint);
-        if (ok == 0 && !is_date_like(f->type))
+        if (ok == 0 &&
+            (is_date_like(f->type) || strstr(f->constraint, "date") != NULL ||
+             strstr(f->constraint, "today()") != NULL || strstr(f->constraint, "now()") != NULL))
+            ok = date_constraint(v, node, f);
+        if (ok == 0)
             return add_finding(v, s->ipath, "constraint", constraint_message(v, f));
     }
     if (!choices_ok(f, value))

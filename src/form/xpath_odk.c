@@ -488,6 +488,10 @@ push_date(xmlXPathParserContextPtr ctxt, double days, bool with_time)
 {
     char buf[40];
 
+    if (env_of(ctxt)->dates_as_numbers) { /* comparing dates: days since the epoch */
+        valuePush(ctxt, xmlXPathNewFloat(days_in_range(days) ? days : NAN));
+        return;
+    }
     if (!days_in_range(days)) {
         push_string(ctxt, "");
         return;

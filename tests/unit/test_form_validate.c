@@ -219,6 +219,23 @@ constraints_use_the_forms_message_in_the_language(void **state)
 }
 
 static void
+date_constraints_compare_dates_as_odk_does(void **state)
+{
+    struct fixture *fx = *state;
+    struct tc_submission *sub;
+
+    one_finding(parse_ok(fx, edit(fx, "2019-03-08", "2099-01-01"), TC_LANG_EN), "/survey/founded",
+                "constraint", "Founding date must be between 1990 and today");
+    one_finding(parse_ok(fx, edit(fx, "2019-03-08", "1989-12-31"), TC_LANG_EN), "/survey/founded",
+                "constraint", "Founding date must be between 1990 and today");
+    sub = parse_ok(fx, edit(fx, "2019-03-08", "1990-01-01"), TC_LANG_EN);
+    assert_int_equal(sub->n_findings, 0);
+    /* The submission is restored after the numeric pass: the JSON keeps the date. */
+    sub = parse_ok(fx, edit(fx, "2019-03-08", "2099-01-01"), TC_LANG_EN);
+    assert_non_null(strstr(sub->values_json, "\"founded\":\"2099-01-01\""));
+}
+
+static void
 answers_outside_the_choices_are_findings(void **state)
 {
     struct fixture *fx = *state;
@@ -386,6 +403,7 @@ main(void)
         cmocka_unit_test(unsafe_attachment_name_is_a_finding_not_an_attachment),
         cmocka_unit_test(required_applies_only_when_relevant),
         cmocka_unit_test(constraints_use_the_forms_message_in_the_language),
+        cmocka_unit_test(date_constraints_compare_dates_as_odk_does),
         cmocka_unit_test(answers_outside_the_choices_are_findings),
         cmocka_unit_test(envelope_is_read_without_a_model),
         cmocka_unit_test(structural_faults_are_bad_requests),
