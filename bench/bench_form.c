@@ -43,17 +43,55 @@ now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Validate the fixture `name` for `seconds` and print the rate. */
+static int
+bench_submission(const struct tc_form_model *model, const char *name, double seconds)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    size_t len = 0, runs = 0, findings = 0, members = 0;
+    char *xml = read_fixture(name, &len);
+    double start = now_seconds(), elapsed;
+
+    if (xml == NULL) {
+        fprintf(stderr, "bench_form: %s not found\n", name);
+        return -1;
+    }
+    for (const char *p = strstr(xml, "<member>"); p != NULL; p = strstr(p + 1, "<member>"))
+        members++;
+    do {
+        struct tc_arena *arena = tc_arena_create(16 * 1024);
+        struct tc_submission *sub = NULL;
+
+        if (arena == NULL ||
+            tc_submission_parse(xml, len, model, TC_LANG_VI, arena, &sub, &err) != TC_OK) {
+            fprintf(stderr, "bench_form: %s\n", err.msg);
+            free(xml);
+            return -1;
+        }
+        findings += sub->n_findings;
+        tc_arena_destroy(arena);
+        runs++;
+    } while ((elapsed = now_seconds() - start) < seconds);
+    printf("validation of %s: %zu bytes, %zu repeat entries, %.0f validations/s on one thread "
+           "(%zu findings)\n",
+           name, len, members, (double)runs / elapsed, findings);
+    free(xml);
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-    double seconds = argc > 1 ? atof(argv[1]) : 2.0, start, elapsed;
-    size_t form_len = 0, sub_len = 0, loads = 0, runs = 0, findings = 0;
+    double seconds = argc > 1 ? atof(argv[1]) : 2.0;
+    static const char *const submissions[] = {"livelihood-survey--good.xml",
+                                              "livelihood-survey--twelve.xml"};
+    size_t form_len = 0, loads = 0;
     char *form = read_fixture("livelihood-survey.xml", &form_len);
-    char *sub_xml = read_fixture("livelihood-survey--good.xml", &sub_len);
     struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
     struct tc_form_model *model = NULL;
+    double start, elapsed;
 
-    if (form == NULL || sub_xml == NULL) {
+    if (form == NULL) {
         fprintf(stderr, "bench_form: fixtures not found\n");
         return 1;
     }
@@ -67,27 +105,13 @@ main(int argc, char **argv)
         }
         loads++;
     } while ((elapsed = now_seconds() - start) < seconds / 4);
-    printf("form load: %zu bytes, %.0f loads/s\n", form_len, (double)loads / elapsed);
+    printf("form load: %zu bytes, %zu fields, %.0f loads/s\n", form_len, tc_form_field_count(model),
+           (double)loads / elapsed);
 
-    start = now_seconds();
-    do {
-        struct tc_arena *arena = tc_arena_create(16 * 1024);
-        struct tc_submission *sub = NULL;
-
-        if (arena == NULL ||
-            tc_submission_parse(sub_xml, sub_len, model, TC_LANG_VI, arena, &sub, &err) != TC_OK) {
-            fprintf(stderr, "bench_form: %s\n", err.msg);
+    for (size_t i = 0; i < sizeof(submissions) / sizeof(submissions[0]); i++)
+        if (bench_submission(model, submissions[i], seconds) != 0)
             return 1;
-        }
-        findings += sub->n_findings;
-        tc_arena_destroy(arena);
-        runs++;
-    } while ((elapsed = now_seconds() - start) < seconds);
-    printf("submission validation: %zu bytes (form %zu bytes, %zu fields, 1 repeat), "
-           "%.0f validations/s on one thread (%zu findings)\n",
-           sub_len, form_len, tc_form_field_count(model), (double)runs / elapsed, findings);
     tc_form_model_free(model);
     free(form);
-    free(sub_xml);
     return 0;
 }
