@@ -5,11 +5,13 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <libxml/hash.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -468,12 +470,11 @@ child_object(json_t *parent, const char *key, bool repeat)
 static enum tc_status walk(struct validator *v, xmlNodePtr el, const struct scope *s);
 
 static enum tc_status
-visit(struct validator *v, xmlNodePtr c, const struct scope *parent)
+visit(struct validator *v, xmlNodePtr c, const struct scope *parent, size_t pos, bool several)
 {
     const struct tc_form_field *f;
     struct scope s = *parent;
-    bool several, repeat;
-    size_t pos = sibling_position(c, &several);
+    bool repeat;
     xmlChar *raw;
     char *value;
     enum tc_status st;
@@ -509,15 +510,63 @@ visit(struct validator *v, xmlNodePtr c, const struct scope *parent)
     return record_leaf(v, &s, f, value);
 }
 
+/* Add `delta` to the count kept for `name`; returns the new count. */
+static size_t
+bump(xmlHashTablePtr h, const xmlChar *name, size_t delta)
+{
+    size_t n = (size_t)(uintptr_t)xmlHashLookup(h, name) + delta;
+
+    return xmlHashUpdateEntry(h, name, (void *)(uintptr_t)n, NULL) == 0 ? n : 0;
+}
+
+#define FEW_CHILDREN 16
+
+/*
+ * Visit the children of `el` with their position among same-named siblings: by scanning
+ * the siblings when there are few, with two counting tables when there are many (a
+ * submission of a million <x/> must not cost a million squared).
+ */
 static enum tc_status
 walk(struct validator *v, xmlNodePtr el, const struct scope *s)
 {
-    enum tc_status st;
+    xmlHashTablePtr totals = NULL, running = NULL;
+    enum tc_status st = TC_OK;
+    size_t n = 0;
 
     for (xmlNodePtr c = el->children; c != NULL; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && (st = visit(v, c, s)) != TC_OK)
-            return st;
-    return TC_OK;
+        n += c->type == XML_ELEMENT_NODE;
+    if (n > FEW_CHILDREN) {
+        if ((totals = xmlHashCreate((int)(n < 4096 ? n : 4096))) == NULL ||
+            (running = xmlHashCreate((int)(n < 4096 ? n : 4096))) == NULL) {
+            st = oom(v);
+            goto out;
+        }
+        for (xmlNodePtr c = el->children; c != NULL; c = c->next)
+            if (c->type == XML_ELEMENT_NODE && bump(totals, c->name, 1) == 0) {
+                st = oom(v);
+                goto out;
+            }
+    }
+    for (xmlNodePtr c = el->children; c != NULL && st == TC_OK; c = c->next) {
+        size_t pos;
+        bool several;
+
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (totals == NULL) {
+            pos = sibling_position(c, &several);
+        } else if ((pos = bump(running, c->name, 1)) == 0) {
+            st = oom(v);
+            break;
+        } else {
+            several = bump(totals, c->name, 0) > 1;
+        }
+        st = visit(v, c, s, pos, several);
+    }
+out:
+    xmlHashFree(totals, NULL);
+    xmlHashFree(running, NULL);
+    return st;
 }
 
 /* The deepest existing element on `path` (local names) below the root, and its depth. */

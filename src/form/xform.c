@@ -1,8 +1,10 @@
 /* XForm definition → form model (ODK XForms spec; tincay's tc: attributes). */
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/hash.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -22,9 +24,25 @@ struct loader {
     xmlNodePtr model_el;
     xmlNodePtr *nodes;
     size_t cap_fields, cap_nodes, n_nodes, cap_media, cap_itext, cap_langs, cap_ns;
-    const char **external_ids; /* secondary instances with a src: choices unknown */
-    size_t n_external, cap_external;
+    xmlHashTablePtr by_path, by_itext, by_media; /* key → index + 1, for linear-time loads */
 };
+
+static bool
+hash_get(xmlHashTablePtr h, const char *key, size_t *index)
+{
+    void *hit = xmlHashLookup(h, X(key));
+
+    if (hit == NULL)
+        return false;
+    *index = (size_t)((uintptr_t)hit - 1);
+    return true;
+}
+
+static bool
+hash_put(xmlHashTablePtr h, const char *key, size_t index)
+{
+    return xmlHashAddEntry(h, X(key), (void *)(uintptr_t)(index + 1)) == 0;
+}
 
 static bool
 is_element(xmlNodePtr n, const char *name)
@@ -190,13 +208,13 @@ tc_form_normalize_path(struct tc_arena *arena, const char *base, const char *exp
 static struct tc_form_field *
 field_by_path(struct loader *ld, const char *path, size_t *index)
 {
-    for (size_t i = 0; i < ld->m->n_fields; i++)
-        if (strcmp(ld->m->fields[i].path, path) == 0) {
-            if (index != NULL)
-                *index = i;
-            return &ld->m->fields[i];
-        }
-    return NULL;
+    size_t i;
+
+    if (!hash_get(ld->by_path, path, &i))
+        return NULL;
+    if (index != NULL)
+        *index = i;
+    return &ld->m->fields[i];
 }
 
 static void
@@ -224,7 +242,7 @@ add_fields(struct loader *ld, xmlNodePtr el, const char *parent_path)
                              sizeof(*f));
         xmlNodePtr *slot =
             tc_form_vec_push(a, (void **)&ld->nodes, &ld->n_nodes, &ld->cap_nodes, sizeof(*slot));
-        if (f == NULL || slot == NULL)
+        if (f == NULL || slot == NULL || !hash_put(ld->by_path, path, ld->m->n_fields - 1))
             return oom(ld);
         *slot = el;
         f->path = path;
@@ -313,12 +331,12 @@ itext_slot(struct loader *ld, const char *id)
 {
     struct tc_form_model *m = ld->m;
     struct tc_itext *t;
+    size_t i;
 
-    for (size_t i = 0; i < m->n_itext; i++)
-        if (strcmp(m->itext[i].id, id) == 0)
-            return &m->itext[i];
+    if (hash_get(ld->by_itext, id, &i))
+        return &m->itext[i];
     t = tc_form_vec_push(m->arena, (void **)&m->itext, &m->n_itext, &ld->cap_itext, sizeof(*t));
-    if (t == NULL)
+    if (t == NULL || !hash_put(ld->by_itext, id, m->n_itext - 1))
         return NULL;
     t->id = id;
     return t;
@@ -780,7 +798,7 @@ add_media(struct loader *ld, const char *text)
         const char *name = NULL, *end;
         char *file;
         const char **slot;
-        bool seen = false;
+        size_t seen;
 
         p += 5;
         for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
@@ -793,13 +811,11 @@ add_media(struct loader *ld, const char *text)
             continue;
         if ((file = tc_arena_strndup(m->arena, name, (size_t)(end - name))) == NULL)
             return oom(ld);
-        for (size_t i = 0; i < m->n_media && !seen; i++)
-            seen = strcmp(m->media[i], file) == 0;
-        if (seen)
+        if (hash_get(ld->by_media, file, &seen))
             continue;
         slot = tc_form_vec_push(m->arena, (void **)&m->media, &m->n_media, &ld->cap_media,
                                 sizeof(*slot));
-        if (slot == NULL)
+        if (slot == NULL || !hash_put(ld->by_media, file, m->n_media - 1))
             return oom(ld);
         *slot = file;
     }
@@ -913,14 +929,17 @@ finish_fields(struct loader *ld)
 {
     struct tc_form_model *m = ld->m;
 
-    for (size_t r = 0; r < m->n_fields; r++) {
-        size_t n = strlen(m->fields[r].path);
-        if (!(m->fields[r].flags & TC_FIELD_REPEAT))
-            continue;
-        for (size_t i = 0; i < m->n_fields; i++)
-            if (strncmp(m->fields[i].path, m->fields[r].path, n) == 0 &&
-                m->fields[i].path[n] == '/')
-                m->fields[i].flags |= TC_FIELD_IN_REPEAT;
+    /* Fields are in document order, so a parent's flags are final before its children's. */
+    for (size_t i = 0; i < m->n_fields; i++) {
+        struct tc_form_field *f = &m->fields[i];
+        char *parent = tc_arena_strndup(m->arena, f->path, (size_t)(f->name - 1 - f->path));
+        size_t p;
+
+        if (parent == NULL)
+            return oom(ld);
+        if (hash_get(ld->by_path, parent, &p) &&
+            (m->fields[p].flags & (TC_FIELD_REPEAT | TC_FIELD_IN_REPEAT)))
+            f->flags |= TC_FIELD_IN_REPEAT;
     }
     if ((m->sorted = tc_arena_calloc(m->arena, m->n_fields + 1, sizeof(*m->sorted))) == NULL)
         return oom(ld);
@@ -994,7 +1013,7 @@ tc_form_load(const char *xml, size_t len, struct tc_form_model **out, struct tc_
 {
     struct loader ld = {.err = err};
     struct tc_xml_fault fault;
-    enum tc_status st;
+    enum tc_status st = TC_ENOMEM;
 
     *out = NULL;
     if (len > TC_FORM_MAX_BYTES)
@@ -1004,6 +1023,13 @@ tc_form_load(const char *xml, size_t len, struct tc_form_model **out, struct tc_
         (ld.m->arena = tc_arena_create(32 * 1024)) == NULL) {
         free(ld.m);
         return tc_fail(err, TC_ENOMEM, "out of memory");
+    }
+    ld.by_path = xmlHashCreate(64);
+    ld.by_itext = xmlHashCreate(64);
+    ld.by_media = xmlHashCreate(16);
+    if (ld.by_path == NULL || ld.by_itext == NULL || ld.by_media == NULL) {
+        st = tc_fail(err, TC_ENOMEM, "out of memory");
+        goto out;
     }
     ld.doc = tc_xml_parse(xml, len, "form.xml", &fault);
     if (ld.doc == NULL) {
@@ -1019,6 +1045,9 @@ tc_form_load(const char *xml, size_t len, struct tc_form_model **out, struct tc_
     }
     st = load_document(&ld);
 out:
+    xmlHashFree(ld.by_path, NULL);
+    xmlHashFree(ld.by_itext, NULL);
+    xmlHashFree(ld.by_media, NULL);
     xmlFreeDoc(ld.doc);
     if (st != TC_OK)
         tc_form_model_free(ld.m);

@@ -236,6 +236,54 @@ date_constraints_compare_dates_as_odk_does(void **state)
 }
 
 static void
+repeat_positions_hold_with_many_entries(void **state)
+{
+    struct fixture *fx = *state;
+    char *members = tc_arena_strdup(fx->arena, "");
+    struct tc_submission *sub;
+
+    /* 20 entries (past the small-sibling scan); the 18th is 1900 > 18 * 100. */
+    for (int i = 1; i <= 20; i++)
+        members = tc_arena_printf(fx->arena, "%s%s", members,
+                                  tc_arena_printf(fx->arena,
+                                                  "<member><member_name>N</member_name>"
+                                                  "<member_age>%d</member_age><member_phone>"
+                                                  "0912345678</member_phone></member>",
+                                                  i == 18 ? 1900 : 30));
+    sub = parse_ok(fx,
+                   edit(fx,
+                        "<member><member_name>Lò Thị Mai</member_name><member_age>34</member_age>"
+                        "<member_phone>0912345678</member_phone></member>",
+                        members),
+                   TC_LANG_EN);
+    one_finding(sub, "/survey/member[18]/member_age", "constraint",
+                "value does not satisfy the form's constraint");
+    assert_string_equal(sub->protected_values[2 * 19].path, "/survey/member[20]/member_name");
+}
+
+static void
+many_siblings_cost_linear_time(void **state)
+{
+    struct fixture *fx = *state;
+    size_t n = 200000, len;
+    char *xml = malloc(n * 4 + 64);
+    struct timespec t0, t1;
+    struct tc_submission *sub;
+
+    assert_non_null(xml);
+    len = (size_t)sprintf(xml, "<survey id=\"livelihood_survey\">");
+    for (size_t i = 0; i < n; i++, len += 4)
+        memcpy(xml + len, "<x/>", 4);
+    len += (size_t)sprintf(xml + len, "</survey>");
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sub = parse_ok(fx, xml, TC_LANG_EN);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec < 10);
+    assert_int_equal(sub->n_findings, 3); /* commune, group_name, activity left out */
+    free(xml);
+}
+
+static void
 answers_outside_the_choices_are_findings(void **state)
 {
     struct fixture *fx = *state;
@@ -404,6 +452,8 @@ main(void)
         cmocka_unit_test(required_applies_only_when_relevant),
         cmocka_unit_test(constraints_use_the_forms_message_in_the_language),
         cmocka_unit_test(date_constraints_compare_dates_as_odk_does),
+        cmocka_unit_test(repeat_positions_hold_with_many_entries),
+        cmocka_unit_test(many_siblings_cost_linear_time),
         cmocka_unit_test(answers_outside_the_choices_are_findings),
         cmocka_unit_test(envelope_is_read_without_a_model),
         cmocka_unit_test(structural_faults_are_bad_requests),
