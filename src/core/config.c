@@ -62,10 +62,11 @@ append_line(char *buf, size_t size, size_t *len, const char *line, const char *s
 }
 
 /* Record one bad value. `fmt` is a msgid, translated into the loader's language. */
-static void problem(struct loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void config_problem(struct loader *ld, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
-problem(struct loader *ld, const char *fmt, ...)
+config_problem(struct loader *ld, const char *fmt, ...)
 {
     char line[512], joined[520];
     size_t before = ld->report_len;
@@ -120,7 +121,7 @@ fits(struct loader *ld, const char *name, size_t len, size_t size)
 {
     if (len < size)
         return true;
-    problem(ld, "value of %s is too long (%zu bytes, at most %zu)", name, len, size - 1);
+    config_problem(ld, "value of %s is too long (%zu bytes, at most %zu)", name, len, size - 1);
     return false;
 }
 
@@ -237,13 +238,13 @@ load_listen(struct loader *ld, struct tc_config *cfg)
     if (!split_host_port(v, strlen(v), &host, &host_len, &is_v6, &port, &port_len) ||
         port == NULL || !valid_host(host, host_len, is_v6) ||
         !parse_uint(port, port_len, 65535, &p)) {
-        problem(ld, "invalid value for %s: \"%s\" (expected host:port or [IPv6]:port)", name,
-                quoted(v, q, sizeof(q)));
+        config_problem(ld, "invalid value for %s: \"%s\" (expected host:port or [IPv6]:port)", name,
+                       quoted(v, q, sizeof(q)));
         return;
     }
     if (host_len >= sizeof(cfg->listen_host)) {
-        problem(ld, "host name in %s is too long (%zu bytes, at most %zu)", name, host_len,
-                sizeof(cfg->listen_host) - 1);
+        config_problem(ld, "host name in %s is too long (%zu bytes, at most %zu)", name, host_len,
+                       sizeof(cfg->listen_host) - 1);
         return;
     }
     memcpy(cfg->listen_host, host, host_len);
@@ -318,10 +319,11 @@ load_public_url(struct loader *ld, struct tc_config *cfg)
     }
     cfg->public_url_is_default = false;
     if (!valid_public_url(v, &scheme_len)) {
-        problem(ld,
-                "invalid value for %s: \"%s\" (expected http(s)://host[:port][/path] without "
-                "query or fragment)",
-                name, quoted(v, q, sizeof(q)));
+        config_problem(
+            ld,
+            "invalid value for %s: \"%s\" (expected http(s)://host[:port][/path] without "
+            "query or fragment)",
+            name, quoted(v, q, sizeof(q)));
         return;
     }
     len = strlen(v);
@@ -350,8 +352,8 @@ load_trusted_proxy(struct loader *ld, struct tc_config *cfg)
     if (inet_pton(family, v, addr) != 1)
         family = AF_INET6;
     if (inet_pton(family, v, addr) != 1) {
-        problem(ld, "invalid value for %s: \"%s\" (expected an IPv4 or IPv6 address)", name,
-                quoted(v, q, sizeof(q)));
+        config_problem(ld, "invalid value for %s: \"%s\" (expected an IPv4 or IPv6 address)", name,
+                       quoted(v, q, sizeof(q)));
         return;
     }
     /* Store the canonical text so that comparing with a peer's address is a strcmp. */
@@ -371,7 +373,8 @@ absolute_path(struct loader *ld, const char *name, const char *path, char *dst, 
     if (path[0] == '/') {
         n = snprintf(dst, size, "%s", path);
     } else if (getcwd(cwd, sizeof(cwd)) == NULL) {
-        problem(ld, "could not determine the current directory for %s: %s", name, strerror(errno));
+        config_problem(ld, "could not determine the current directory for %s: %s", name,
+                       strerror(errno));
         return false;
     } else {
         n = snprintf(dst, size, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd,
@@ -429,8 +432,8 @@ load_threads(struct loader *ld, struct tc_config *cfg)
     if (v == NULL)
         return;
     if (!parse_uint(v, strlen(v), MAX_THREADS, &n) || n == 0) {
-        problem(ld, "invalid value for %s: \"%s\" (expected an integer from %u to %u)", name,
-                quoted(v, q, sizeof(q)), 1u, MAX_THREADS);
+        config_problem(ld, "invalid value for %s: \"%s\" (expected an integer from %u to %u)", name,
+                       quoted(v, q, sizeof(q)), 1u, MAX_THREADS);
         return;
     }
     cfg->threads = (unsigned int)n;
@@ -445,8 +448,8 @@ load_log_level(struct loader *ld, struct tc_config *cfg)
 
     cfg->log_level = TC_LOG_INFO;
     if (v != NULL && tc_log_level_parse(v, &cfg->log_level) != 0)
-        problem(ld, "invalid value for %s: \"%s\" (expected debug, info, warning or error)", name,
-                quoted(v, q, sizeof(q)));
+        config_problem(ld, "invalid value for %s: \"%s\" (expected debug, info, warning or error)",
+                       name, quoted(v, q, sizeof(q)));
 }
 
 /* A file the server will open later: refuse now if it cannot be read. */
@@ -458,10 +461,11 @@ check_readable(struct loader *ld, const char *name, const char *path)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0 || fstat(fd, &st) != 0) {
-        problem(ld, "could not read %s file \"%s\": %s", name, quoted(path, q, sizeof(q)),
-                strerror(errno));
+        config_problem(ld, "could not read %s file \"%s\": %s", name, quoted(path, q, sizeof(q)),
+                       strerror(errno));
     } else if (!S_ISREG(st.st_mode)) {
-        problem(ld, "%s file \"%s\" is not a regular file", name, quoted(path, q, sizeof(q)));
+        config_problem(ld, "%s file \"%s\" is not a regular file", name,
+                       quoted(path, q, sizeof(q)));
     }
     if (fd >= 0)
         close(fd);
@@ -475,9 +479,9 @@ load_tls(struct loader *ld, struct tc_config *cfg)
 
     cfg->tls_cert[0] = cfg->tls_key[0] = '\0';
     if ((cert == NULL) != (key == NULL)) {
-        problem(ld, "%s is set but %s is not (set both or neither)",
-                cert ? "TINCAY_TLS_CERT" : "TINCAY_TLS_KEY",
-                cert ? "TINCAY_TLS_KEY" : "TINCAY_TLS_CERT");
+        config_problem(ld, "%s is set but %s is not (set both or neither)",
+                       cert ? "TINCAY_TLS_CERT" : "TINCAY_TLS_KEY",
+                       cert ? "TINCAY_TLS_KEY" : "TINCAY_TLS_CERT");
     }
     if (cert != NULL &&
         absolute_path(ld, "TINCAY_TLS_CERT", cert, cfg->tls_cert, sizeof(cfg->tls_cert)))
@@ -551,10 +555,10 @@ load_database(struct loader *ld, struct tc_config *cfg)
     if (url != NULL) {
         /* Never quote it: a connection string may carry a password. */
         if (!valid_conninfo(url))
-            problem(ld,
-                    "invalid value for %s (expected a postgresql:// URI or a key=value "
-                    "connection string)",
-                    name);
+            config_problem(ld,
+                           "invalid value for %s (expected a postgresql:// URI or a key=value "
+                           "connection string)",
+                           name);
         else if (fits(ld, name, strlen(url), sizeof(cfg->database_url)))
             memcpy(cfg->database_url, url, strlen(url) + 1);
         return;

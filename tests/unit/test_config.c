@@ -418,6 +418,19 @@ control_characters_not_echoed(void **state)
                                 "(expected debug, info, warning or error)\n");
 }
 
+static void
+report_in_vietnamese(void **state)
+{
+    struct env env = {{{"TINCAY_THREADS", "many"}}};
+    struct tc_config cfg;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_VI);
+
+    (void)state;
+    assert_int_equal(load(&env, &cfg, &err), TC_EINVAL);
+    assert_string_equal(report, "giá trị không hợp lệ của TINCAY_THREADS: \"many\" (cần một số "
+                                "nguyên từ 1 đến 256)\n");
+}
+
 int
 main(void)
 {
@@ -435,6 +448,7 @@ main(void)
         cmocka_unit_test(too_long_values_refused_not_truncated),
         cmocka_unit_test(report_cut_at_line_boundary),
         cmocka_unit_test(control_characters_not_echoed),
+        cmocka_unit_test(report_in_vietnamese),
     };
 
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
