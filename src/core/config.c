@@ -36,6 +36,7 @@ struct loader {
     char first[240];
     char detail[320];
     size_t detail_len;
+    char quote[QUOTE_MAX + 4]; /* the bad value of the problem being reported */
 };
 
 /* Copy as much of `src` as fits; for messages, where a cut is better than nothing. */
@@ -75,13 +76,13 @@ config_problem(struct loader *ld, const char *fmt, ...)
     va_start(ap, fmt);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    vsnprintf(line, sizeof(line), tc_tr(ld->lang, fmt), ap);
+    (void)vsnprintf(line, sizeof(line), tc_tr(ld->lang, fmt), ap);
 #pragma GCC diagnostic pop
     va_end(ap);
     if (ld->n_bad++ == 0)
         copy_cut(ld->first, sizeof(ld->first), line);
     /* The detail goes to one log line: problems separated by "; " as far as they fit. */
-    snprintf(joined, sizeof(joined), "%s%s", ld->n_bad > 1 ? "; " : "", line);
+    (void)snprintf(joined, sizeof(joined), "%s%s", ld->n_bad > 1 ? "; " : "", line);
     append_line(ld->detail, sizeof(ld->detail), &ld->detail_len, joined, "");
     if (!ld->report_full) {
         append_line(ld->report, ld->report_size, &ld->report_len, line, "\n");
@@ -89,22 +90,20 @@ config_problem(struct loader *ld, const char *fmt, ...)
     }
 }
 
-/* A printable, bounded copy of a bad value for its report line. */
+/* A printable, bounded copy of a bad value for its report line (one per line). */
 static const char *
-quoted(const char *value, char *buf, size_t size)
+quoted(struct loader *ld, const char *value)
 {
     size_t n = 0;
 
-    for (const char *p = value; *p != '\0' && n + 3 < size; p++, n++) {
-        if (n == QUOTE_MAX) {
-            memcpy(buf + n, "...", 3);
-            n += 3;
-            break;
-        }
-        buf[n] = iscntrl((unsigned char)*p) ? '?' : *p;
+    for (const char *p = value; *p != '\0' && n < QUOTE_MAX; p++, n++)
+        ld->quote[n] = iscntrl((unsigned char)*p) ? '?' : *p;
+    if (strlen(value) > QUOTE_MAX) {
+        memcpy(ld->quote + n, "...", 3);
+        n += 3;
     }
-    buf[n] = '\0';
-    return buf;
+    ld->quote[n] = '\0';
+    return ld->quote;
 }
 
 /* The variable's value, or NULL when it is unset or empty. */
@@ -154,7 +153,10 @@ valid_hostname(const char *s, size_t len)
     if (len == 0 || len > 253)
         return false;
     for (size_t i = 0; i <= len; i++) {
-        char c = i < len ? s[i] : '.';
+        char c = '.'; /* the end closes the last label */
+
+        if (i < len)
+            c = s[i];
 
         if (c == '.') {
             if (label == 0 || label > 63 || s[i - 1] == '-')
@@ -229,9 +231,8 @@ load_listen(struct loader *ld, struct tc_config *cfg)
     size_t host_len, port_len;
     unsigned long p;
     bool is_v6;
-    char q[QUOTE_MAX + 4];
 
-    snprintf(cfg->listen_host, sizeof(cfg->listen_host), "%s", DEFAULT_LISTEN);
+    memcpy(cfg->listen_host, DEFAULT_LISTEN, sizeof(DEFAULT_LISTEN));
     cfg->listen_port = DEFAULT_PORT;
     if (v == NULL)
         return;
@@ -239,7 +240,7 @@ load_listen(struct loader *ld, struct tc_config *cfg)
         port == NULL || !valid_host(host, host_len, is_v6) ||
         !parse_uint(port, port_len, 65535, &p)) {
         config_problem(ld, "invalid value for %s: \"%s\" (expected host:port or [IPv6]:port)", name,
-                       quoted(v, q, sizeof(q)));
+                       quoted(ld, v));
         return;
     }
     if (host_len >= sizeof(cfg->listen_host)) {
@@ -300,8 +301,8 @@ default_public_url(const struct tc_config *cfg, struct tc_config *out)
 {
     bool is_v6 = strchr(cfg->listen_host, ':') != NULL;
 
-    snprintf(out->public_url, sizeof(out->public_url), "http://%s%s%s:%u", is_v6 ? "[" : "",
-             cfg->listen_host, is_v6 ? "]" : "", cfg->listen_port);
+    (void)snprintf(out->public_url, sizeof(out->public_url), "http://%s%s%s:%u", is_v6 ? "[" : "",
+                   cfg->listen_host, is_v6 ? "]" : "", cfg->listen_port);
     out->public_url_is_default = true;
 }
 
@@ -311,7 +312,6 @@ load_public_url(struct loader *ld, struct tc_config *cfg)
     static const char name[] = "TINCAY_PUBLIC_URL";
     const char *v = value_of(ld, name);
     size_t len, scheme_len;
-    char q[QUOTE_MAX + 4];
 
     if (v == NULL) {
         default_public_url(cfg, cfg);
@@ -323,7 +323,7 @@ load_public_url(struct loader *ld, struct tc_config *cfg)
             ld,
             "invalid value for %s: \"%s\" (expected http(s)://host[:port][/path] without "
             "query or fragment)",
-            name, quoted(v, q, sizeof(q)));
+            name, quoted(ld, v));
         return;
     }
     len = strlen(v);
@@ -343,7 +343,6 @@ load_trusted_proxy(struct loader *ld, struct tc_config *cfg)
     static const char name[] = "TINCAY_TRUSTED_PROXY";
     const char *v = value_of(ld, name);
     unsigned char addr[sizeof(struct in6_addr)];
-    char q[QUOTE_MAX + 4];
     int family = AF_INET;
 
     cfg->trusted_proxy[0] = '\0';
@@ -353,7 +352,7 @@ load_trusted_proxy(struct loader *ld, struct tc_config *cfg)
         family = AF_INET6;
     if (inet_pton(family, v, addr) != 1) {
         config_problem(ld, "invalid value for %s: \"%s\" (expected an IPv4 or IPv6 address)", name,
-                       quoted(v, q, sizeof(q)));
+                       quoted(ld, v));
         return;
     }
     /* Store the canonical text so that comparing with a peer's address is a strcmp. */
@@ -426,14 +425,13 @@ load_threads(struct loader *ld, struct tc_config *cfg)
     static const char name[] = "TINCAY_THREADS";
     const char *v = value_of(ld, name);
     unsigned long n;
-    char q[QUOTE_MAX + 4];
 
     cfg->threads = default_threads();
     if (v == NULL)
         return;
     if (!parse_uint(v, strlen(v), MAX_THREADS, &n) || n == 0) {
         config_problem(ld, "invalid value for %s: \"%s\" (expected an integer from %u to %u)", name,
-                       quoted(v, q, sizeof(q)), 1u, MAX_THREADS);
+                       quoted(ld, v), 1u, MAX_THREADS);
         return;
     }
     cfg->threads = (unsigned int)n;
@@ -444,12 +442,11 @@ load_log_level(struct loader *ld, struct tc_config *cfg)
 {
     static const char name[] = "TINCAY_LOG_LEVEL";
     const char *v = value_of(ld, name);
-    char q[QUOTE_MAX + 4];
 
     cfg->log_level = TC_LOG_INFO;
     if (v != NULL && tc_log_level_parse(v, &cfg->log_level) != 0)
         config_problem(ld, "invalid value for %s: \"%s\" (expected debug, info, warning or error)",
-                       name, quoted(v, q, sizeof(q)));
+                       name, quoted(ld, v));
 }
 
 /* A file the server will open later: refuse now if it cannot be read. */
@@ -457,15 +454,13 @@ static void
 check_readable(struct loader *ld, const char *name, const char *path)
 {
     struct stat st;
-    char q[QUOTE_MAX + 4];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0 || fstat(fd, &st) != 0) {
-        config_problem(ld, "could not read %s file \"%s\": %s", name, quoted(path, q, sizeof(q)),
+        config_problem(ld, "could not read %s file \"%s\": %s", name, quoted(ld, path),
                        strerror(errno));
     } else if (!S_ISREG(st.st_mode)) {
-        config_problem(ld, "%s file \"%s\" is not a regular file", name,
-                       quoted(path, q, sizeof(q)));
+        config_problem(ld, "%s file \"%s\" is not a regular file", name, quoted(ld, path));
     }
     if (fd >= 0)
         close(fd);

@@ -18,7 +18,7 @@ catalogue(enum tc_lang lang, struct tc_mo *mo)
     char name[8];
 
     memset(mo, 0, sizeof(*mo));
-    snprintf(name, sizeof(name), "%s.mo", tc_lang_name(lang));
+    (void)snprintf(name, sizeof(name), "%s.mo", tc_lang_name(lang));
     for (size_t i = 0; i < tc_catalogs_count; i++) {
         if (strcmp(tc_catalogs[i].name, name) == 0) {
             tc_mo_open(mo, tc_catalogs[i].data, tc_catalogs[i].len);

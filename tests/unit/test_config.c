@@ -412,7 +412,15 @@ report_cut_at_line_boundary(void **state)
 static void
 control_characters_not_echoed(void **state)
 {
+    char long_value[200], expect[300];
+
     (void)state;
+    memset(long_value, 'x', sizeof(long_value) - 1);
+    long_value[sizeof(long_value) - 1] = '\0';
+    expect_one_bad("TINCAY_LOG_LEVEL", long_value);
+    snprintf(expect, sizeof(expect), "\"%.80s...\" (expected", long_value);
+    assert_non_null(strstr(report, expect));
+
     expect_one_bad("TINCAY_LOG_LEVEL", "info\nerror fake log line");
     assert_string_equal(report, "invalid value for TINCAY_LOG_LEVEL: \"info?error fake log line\" "
                                 "(expected debug, info, warning or error)\n");
