@@ -30,12 +30,12 @@ struct tc_config {
 
 /*
  * Fill `cfg` from the environment; an empty variable counts as unset. Every bad value
- * is reported: the first problem in err->msg, all of them, one per line ending in '\n',
- * in `report` (may be NULL; NUL-terminated, at most `report_size` bytes, cut at a line
- * boundary when full) and in err->detail as far as it fits; returns TC_EINVAL then.
- * Messages are in err->lang (English when err is NULL). A value that does not fit its
- * field is refused, never truncated. The database URL is never quoted (it may hold a
- * password).
+ * is reported: the first one in err->msg; all of them, one per line ending in '\n', in
+ * `report` (may be NULL; NUL-terminated, at most `report_size` bytes, cut at a line
+ * boundary when full); and in err->detail, separated by "; ", as far as they fit.
+ * Returns TC_EINVAL then. Messages are in err->lang (English when err is NULL). A value
+ * too long for its field is refused, never truncated. The database URL is never quoted
+ * (it may hold a password).
  */
 enum tc_status tc_config_from_env(struct tc_config *cfg, char *report, size_t report_size,
                                   struct tc_error *err);
