@@ -15,6 +15,8 @@ struct command {
 /* Every subcommand, in the order `tincay --help` lists them. */
 static const struct command commands[] = {
     {"version", tc_cmd_version, "version", "Print the version of tincay and its schema."},
+    {"migrate", tc_cmd_migrate, "migrate [--status]",
+     "Apply the database migrations this tincay carries (--status: list them, change nothing)."},
 };
 
 static void

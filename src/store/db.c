@@ -12,12 +12,13 @@
 #include <libpq-fe.h>
 
 #include "tincay/arena.h"
+#include "tincay/log.h"
 
 /* Session settings of every new connection; a migration may lift the timeout locally. */
 #define CONNECT_TIMEOUT_S "5"
 #define SESSION_SETUP_SQL                                                                          \
     "SET synchronous_commit = on; SET statement_timeout = '30s'; "                                 \
-    "SET idle_in_transaction_session_timeout = '120s'"
+    "SET idle_in_transaction_session_timeout = '120s'; SET client_min_messages = warning"
 #define MAX_PARAMS       128 /* parameters of one statement; arrays stay on the stack */
 #define TXN_RETRIES      3   /* re-runs of a transaction after TC_ERETRY */
 #define RETRY_BACKOFF_MS 15  /* times the attempt number, between re-runs */
@@ -68,6 +69,16 @@ conn_close(struct tc_db_conn *conn)
     stmt_cache_clear(conn);
 }
 
+/* Server warnings go to our log, one line each, instead of libpq's stderr default. */
+static void
+on_notice(void *arg, const char *message)
+{
+    size_t len = strcspn(message, "\n");
+
+    (void)arg;
+    tc_log(TC_LOG_WARNING, NULL, "database: %.*s", (int)len, message);
+}
+
 static enum tc_status
 conn_open(struct tc_db_conn *conn, struct tc_error *err)
 {
@@ -87,6 +98,7 @@ conn_open(struct tc_db_conn *conn, struct tc_error *err)
         conn_close(conn);
         return TC_ERETRY;
     }
+    PQsetNoticeProcessor(conn->pg, on_notice, NULL);
     res = PQexec(conn->pg, SESSION_SETUP_SQL);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         tc_fail(err, TC_ERETRY, "could not set up the database session");
