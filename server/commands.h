@@ -8,5 +8,6 @@
  */
 int tc_cmd_version(int argc, char **argv);
 int tc_cmd_migrate(int argc, char **argv);
+int tc_cmd_user(int argc, char **argv);
 
 #endif /* TC_COMMANDS_H */

@@ -51,6 +51,18 @@ struct tc_db_pool {
     struct tc_db_conn conns[];
 };
 
+/* libpq's message without its trailing newline, as the log-only detail of `err`. */
+static void
+set_detail(struct tc_error *err, const char *msg, const char *constraint)
+{
+    size_t len = strlen(msg);
+
+    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+        len--;
+    tc_error_detail(err, "%.*s%s%s", (int)len, msg, constraint ? " constraint=" : "",
+                    constraint ? constraint : "");
+}
+
 /* ---- connections ------------------------------------------------------------------------ */
 
 static void
@@ -94,7 +106,7 @@ conn_open(struct tc_db_conn *conn, struct tc_error *err)
         return tc_fail(err, TC_ENOMEM, "out of memory");
     if (PQstatus(conn->pg) != CONNECTION_OK) {
         tc_fail(err, TC_ERETRY, "could not connect to the database");
-        tc_error_detail(err, "%s", PQerrorMessage(conn->pg));
+        set_detail(err, PQerrorMessage(conn->pg), NULL);
         conn_close(conn);
         return TC_ERETRY;
     }
@@ -102,7 +114,7 @@ conn_open(struct tc_db_conn *conn, struct tc_error *err)
     res = PQexec(conn->pg, SESSION_SETUP_SQL);
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         tc_fail(err, TC_ERETRY, "could not set up the database session");
-        tc_error_detail(err, "%s", PQerrorMessage(conn->pg));
+        set_detail(err, PQerrorMessage(conn->pg), NULL);
         PQclear(res);
         conn_close(conn);
         return TC_ERETRY;
@@ -375,8 +387,7 @@ fail_from_result(struct tc_db_conn *conn, PGresult *res, const char *what, struc
     if (msg[0] == '\0' && conn->pg != NULL)
         msg = PQerrorMessage(conn->pg);
     tc_fail(err, st, "could not %s", what);
-    tc_error_detail(err, "%s%s%s", msg, constraint ? " constraint=" : "",
-                    constraint ? constraint : "");
+    set_detail(err, msg, constraint);
     return st;
 }
 
