@@ -26,7 +26,8 @@
 
 /* One prepared statement: the SQL string's address and the name it has on the server. */
 struct stmt {
-    const char *sql; /* NULL: free slot */
+    const char *sql; /* the key; NULL: free slot */
+    char *text;      /* a copy, to notice an address reused for other SQL (a caller's bug) */
     unsigned int id; /* prepared as "tc_<id>" */
 };
 
@@ -68,6 +69,8 @@ set_detail(struct tc_error *err, const char *msg, const char *constraint)
 static void
 stmt_cache_clear(struct tc_db_conn *conn)
 {
+    for (size_t i = 0; i < conn->cap; i++)
+        free(conn->stmts[i].text);
     free(conn->stmts);
     conn->stmts = NULL;
     conn->n_stmts = conn->cap = 0;
@@ -333,12 +336,18 @@ stmt_place(struct stmt *table, size_t cap, struct stmt s)
 static int
 stmt_add(struct tc_db_conn *conn, const char *sql, unsigned int id)
 {
+    char *text = strdup(sql);
+
+    if (text == NULL)
+        return -1;
     if (2 * (conn->n_stmts + 1) > conn->cap) { /* keep the load under one half */
         size_t cap = conn->cap ? 2 * conn->cap : STMT_CACHE_MIN;
         struct stmt *grown = calloc(cap, sizeof(*grown));
 
-        if (grown == NULL)
+        if (grown == NULL) {
+            free(text);
             return -1;
+        }
         for (size_t i = 0; i < conn->cap; i++)
             if (conn->stmts[i].sql != NULL)
                 stmt_place(grown, cap, conn->stmts[i]);
@@ -346,7 +355,7 @@ stmt_add(struct tc_db_conn *conn, const char *sql, unsigned int id)
         conn->stmts = grown;
         conn->cap = cap;
     }
-    stmt_place(conn->stmts, conn->cap, (struct stmt){.sql = sql, .id = id});
+    stmt_place(conn->stmts, conn->cap, (struct stmt){.sql = sql, .text = text, .id = id});
     conn->n_stmts++;
     return 0;
 }
@@ -378,7 +387,7 @@ status_from_result(const struct tc_db_conn *conn, const PGresult *res)
 }
 
 static enum tc_status
-fail_from_result(struct tc_db_conn *conn, PGresult *res, const char *what, struct tc_error *err)
+fail_from_result(struct tc_db_conn *conn, PGresult *res, bool preparing, struct tc_error *err)
 {
     enum tc_status st = status_from_result(conn, res);
     const char *msg = res ? PQresultErrorMessage(res) : "";
@@ -386,7 +395,10 @@ fail_from_result(struct tc_db_conn *conn, PGresult *res, const char *what, struc
 
     if (msg[0] == '\0' && conn->pg != NULL)
         msg = PQerrorMessage(conn->pg);
-    tc_fail(err, st, "could not %s", what);
+    if (preparing)
+        tc_fail(err, st, "could not prepare a database statement");
+    else
+        tc_fail(err, st, "could not run a database statement");
     set_detail(err, msg, constraint);
     return st;
 }
@@ -408,7 +420,7 @@ prepared_name(struct tc_db_conn *conn, const char *sql, size_t n_params, char na
     unsigned int id;
     PGresult *res;
 
-    if (s != NULL) {
+    if (s != NULL && strcmp(s->text, sql) == 0) {
         snprintf(name, 24, "tc_%u", s->id);
         return TC_OK;
     }
@@ -416,12 +428,22 @@ prepared_name(struct tc_db_conn *conn, const char *sql, size_t n_params, char na
     snprintf(name, 24, "tc_%u", id);
     res = PQprepare(conn->pg, name, sql, (int)n_params, NULL);
     if (!result_ok(res)) {
-        enum tc_status st = fail_from_result(conn, res, "prepare a database statement", err);
+        enum tc_status st = fail_from_result(conn, res, true, err);
 
         PQclear(res);
         return st;
     }
     PQclear(res);
+    if (s != NULL) { /* same address, other text: the old name is simply no longer used */
+        char *text = strdup(sql);
+
+        if (text == NULL)
+            return tc_fail(err, TC_ENOMEM, "out of memory");
+        free(s->text);
+        s->text = text;
+        s->id = id;
+        return TC_OK;
+    }
     if (stmt_add(conn, sql, id) != 0)
         return tc_fail(err, TC_ENOMEM, "out of memory"); /* prepared again next time */
     return TC_OK;
@@ -532,7 +554,7 @@ exec_prepared(struct tc_db_conn *conn, const struct exec_args *a, struct tc_aren
             return tc_fail(err, TC_ERETRY, "a prepared statement vanished from the database");
         }
     }
-    st = fail_from_result(conn, res, "run a database statement", err);
+    st = fail_from_result(conn, res, false, err);
     PQclear(res);
     return st;
 }
@@ -560,6 +582,29 @@ tc_db_exec(struct tc_db_conn *conn, const char *sql, size_t n_params, const char
 }
 
 enum tc_status
+tc_db_exec_dynamic(struct tc_db_conn *conn, const char *sql, size_t n_params,
+                   const char *const *params, struct tc_arena *arena, struct tc_db_result **out,
+                   struct tc_error *err)
+{
+    struct exec_args a = {.sql = sql};
+    PGresult *res;
+    enum tc_status st;
+
+    if (out != NULL)
+        *out = NULL;
+    if ((st = fill_args(&a, n_params, params, NULL, NULL, err)) != TC_OK)
+        return st;
+    if (conn_broken(conn))
+        return tc_fail(err, TC_ERETRY, "lost the connection to the database");
+    res = PQexecParams(conn->pg, sql, a.n, NULL, a.values, NULL, NULL, 0);
+    if (result_ok(res))
+        return keep_result(res, arena, out, err);
+    st = fail_from_result(conn, res, false, err);
+    PQclear(res);
+    return st;
+}
+
+enum tc_status
 tc_db_exec_simple(struct tc_db_conn *conn, const char *sql, struct tc_error *err)
 {
     PGresult *res;
@@ -569,7 +614,7 @@ tc_db_exec_simple(struct tc_db_conn *conn, const char *sql, struct tc_error *err
         return tc_fail(err, TC_ERETRY, "lost the connection to the database");
     res = PQexec(conn->pg, sql);
     if (!result_ok(res))
-        st = fail_from_result(conn, res, "run a database statement", err);
+        st = fail_from_result(conn, res, false, err);
     PQclear(res);
     return st;
 }

@@ -419,6 +419,31 @@ vanished_statement_is_prepared_again(void **state)
     assert_int_equal(tc_db_exec(conn, sql, 1, p, f->arena, NULL, &err), TC_OK);
 }
 
+static void
+reused_address_with_other_sql_runs_the_new_sql(void **state)
+{
+    struct fixture *f = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = acquire(f);
+    struct tc_db_result *res;
+    char sql[64];
+    const char *p[] = {"5"};
+
+    /* A caller's bug (SQL in a reused buffer) must not run the previous statement. */
+    snprintf(sql, sizeof(sql), "SELECT 1 + $1::int");
+    assert_int_equal(tc_db_exec(conn, sql, 1, p, f->arena, &res, &err), TC_OK);
+    assert_int_equal(tc_db_int(res, 0, 0, -1), 6);
+    snprintf(sql, sizeof(sql), "SELECT 2 * $1::int");
+    assert_int_equal(tc_db_exec(conn, sql, 1, p, f->arena, &res, &err), TC_OK);
+    assert_int_equal(tc_db_int(res, 0, 0, -1), 10);
+
+    snprintf(sql, sizeof(sql), "SELECT 3 * $1::int");
+    assert_int_equal(tc_db_exec_dynamic(conn, sql, 1, p, f->arena, &res, &err), TC_OK);
+    assert_int_equal(tc_db_int(res, 0, 0, -1), 15);
+    snprintf(sql, sizeof(sql), "INSERT INTO t (k, v) VALUES (1, $1::int)");
+    assert_int_equal(tc_db_exec_dynamic(conn, sql, 1, p, f->arena, &res, &err), TC_ECONFLICT);
+}
+
 int
 main(void)
 {
@@ -441,6 +466,8 @@ main(void)
                                         per_test_teardown),
         cmocka_unit_test_setup_teardown(vanished_statement_is_prepared_again, per_test_setup,
                                         per_test_teardown),
+        cmocka_unit_test_setup_teardown(reused_address_with_other_sql_runs_the_new_sql,
+                                        per_test_setup, per_test_teardown),
         cmocka_unit_test(dropped_database_is_retry),
     };
 
