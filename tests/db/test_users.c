@@ -28,7 +28,8 @@ static const char pw[] = "mật khẩu dài đủ rồi";
 static const char sql_communes[] =
     "INSERT INTO communes (era, code, name, province_code, district_code) VALUES"
     " ('post2025', '03388', 'Phường Đoàn Kết', '12', NULL),"
-    " ('pre2025', '03388', 'Phường Quyết Tiến', '12', '105')";
+    " ('pre2025', '03388', 'Phường Quyết Tiến', '12', '105')"
+    " ON CONFLICT DO NOTHING";
 
 static int
 setup(void **state)
