@@ -41,9 +41,9 @@ struct tc_cluster {
     char pgdata[LOCATION_SIZE + 8];      /* the cluster's data directory */
     char socket_dir[LOCATION_SIZE + 64]; /* where the postmaster puts .s.PGSQL.5432 */
     char bindir[LOCATION_SIZE];          /* /usr/lib/postgresql/<version>/bin */
-    char log_path[PATH_MAX];   /* <data_dir>/postgresql.log */
-    char owner[64];            /* the OS user running the cluster, also its superuser */
-    char id[ID_HEX + 1];       /* short hash of the absolute data directory */
+    char log_path[PATH_MAX];             /* <data_dir>/postgresql.log */
+    char owner[64];                      /* the OS user running the cluster, also its superuser */
+    char id[ID_HEX + 1];                 /* short hash of the absolute data directory */
     uid_t uid;
     gid_t gid;
     bool switch_user; /* running as root: PostgreSQL programs run as `owner` */
@@ -433,7 +433,7 @@ write_auth(const struct tc_cluster *c, const char *pgdata, struct tc_error *err)
 static enum tc_status
 init_cluster(struct tc_cluster *c, struct tc_error *err)
 {
-    char fresh[PATH_MAX], initdb[PATH_MAX], user_opt[96];
+    char fresh[LOCATION_SIZE + 16], initdb[PATH_MAX], user_opt[96];
     const char *const wipe[] = {"/bin/rm", "-rf", fresh, NULL};
     const char *const argv[] = {initdb,
                                 "-D",
