@@ -10,8 +10,9 @@
  * libpq's PG* variables name a database. It is made once with the newest initdb found
  * under /usr/lib/postgresql/<version>/bin, listens on a Unix socket only (in a 0700
  * directory, peer authentication), logs to <data_dir>/postgresql.log and is reused by
- * later starts. A process holds the cluster until tc_cluster_stop(); a second process on
- * the same data directory is refused while the first lives.
+ * later starts. The first process to start it holds it (a lock in the data directory) until
+ * tc_cluster_stop(), which stops it; a second process meanwhile (`tincay user add` while
+ * `tincay serve` runs) borrows it: it gets the same conninfo, and its stop stops nothing.
  *
  * Where it lives:
  *   - as an ordinary user: <data_dir>/pg/data, socket in <data_dir>/pg/s (or in

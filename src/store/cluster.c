@@ -47,7 +47,8 @@ struct tc_cluster {
     uid_t uid;
     gid_t gid;
     bool switch_user; /* running as root: PostgreSQL programs run as `owner` */
-    int lock_fd;      /* flock()ed <data_dir>/cluster.lock */
+    bool borrowed;    /* another process holds the cluster: use it, never stop it */
+    int lock_fd;      /* flock()ed <data_dir>/cluster.lock, or -1 when borrowed */
     int log_fd;       /* stdout and stderr of every program we run */
 };
 
@@ -566,7 +567,10 @@ ping(const struct tc_cluster *c)
     return PQping(conninfo);
 }
 
-/* A postmaster left behind by a tincay that died: wait until it accepts connections. */
+/*
+ * A postmaster left behind by a tincay that died, or run by the process holding the data
+ * directory: wait until it accepts connections.
+ */
 static enum tc_status
 adopt(const struct tc_cluster *c, struct tc_error *err)
 {
@@ -577,6 +581,11 @@ adopt(const struct tc_cluster *c, struct tc_error *err)
             return TC_OK;
         nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
     }
+    if (c->borrowed)
+        return tc_fail(err, TC_EBUSY,
+                       "the private PostgreSQL cluster is held by another tincay process but "
+                       "does not answer (log: \"%s\")",
+                       c->log_path);
     return with_log(c, err,
                     tc_fail(err, TC_ERETRY,
                             "the private PostgreSQL cluster runs but does not answer (log: "
@@ -611,6 +620,14 @@ start_server(const struct tc_cluster *c, struct tc_error *err)
                             c->log_path));
 }
 
+static bool
+has_sqlstate(const PGresult *res, const char *sqlstate)
+{
+    const char *got = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    return got != NULL && strcmp(got, sqlstate) == 0;
+}
+
 static enum tc_status
 ensure_database(const struct tc_cluster *c, struct tc_error *err)
 {
@@ -632,7 +649,8 @@ ensure_database(const struct tc_cluster *c, struct tc_error *err)
         goto out;
     PQclear(res);
     res = PQexec(pg, "CREATE DATABASE tincay");
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+    /* 42P04 duplicate_database: a process borrowing the cluster made it at the same time. */
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && !has_sqlstate(res, "42P04")) {
         st = tc_fail(err, TC_EDB, "could not create database \"%s\"", "tincay");
         tc_error_detail(err, "%s", PQerrorMessage(pg));
     }
@@ -657,10 +675,14 @@ open_data_dir(struct tc_cluster *c, const char *data_dir, struct tc_error *err)
     c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (c->lock_fd < 0)
         return tc_fail(err, TC_EINTERNAL, "could not open \"%s\": %s", path, strerror(errno));
-    if (flock(c->lock_fd, LOCK_EX | LOCK_NB) != 0)
-        return tc_fail(err, TC_EBUSY,
-                       "the private cluster of \"%s\" is in use by another tincay process",
-                       data_dir);
+    if (flock(c->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK)
+            return tc_fail(err, TC_EINTERNAL, "could not lock \"%s\": %s", path, strerror(errno));
+        /* A running `tincay serve` holds it: an admin command uses the same cluster. */
+        close(c->lock_fd);
+        c->lock_fd = -1;
+        c->borrowed = true;
+    }
     c->log_fd = open(c->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (c->log_fd < 0)
         return tc_fail(err, TC_EINTERNAL, "could not open \"%s\": %s", c->log_path,
@@ -711,10 +733,15 @@ tc_cluster_start(const char *data_dir, char *conninfo_out, size_t conninfo_size,
     if ((st = prepare(c, data_dir, err)) != TC_OK)
         goto fail;
     snprintf(version, sizeof(version), "%s/PG_VERSION", c->pgdata);
-    if (!is_file(version) && (st = init_cluster(c, err)) != TC_OK)
-        goto fail;
-    if ((st = write_settings(c, err)) != TC_OK || (st = start_server(c, err)) != TC_OK)
-        goto fail;
+    if (c->borrowed) {
+        if ((st = adopt(c, err)) != TC_OK)
+            goto fail;
+    } else {
+        if (!is_file(version) && (st = init_cluster(c, err)) != TC_OK)
+            goto fail;
+        if ((st = write_settings(c, err)) != TC_OK || (st = start_server(c, err)) != TC_OK)
+            goto fail;
+    }
     if ((st = ensure_database(c, err)) != TC_OK) {
         tc_cluster_stop(c);
         return NULL;
@@ -744,10 +771,11 @@ tc_cluster_stop(struct tc_cluster *cluster)
         return;
     snprintf(pg_ctl, sizeof(pg_ctl), "%s/pg_ctl", cluster->bindir);
     snprintf(pgdata, sizeof(pgdata), "%s", cluster->pgdata);
-    if (postmaster_running(cluster))
+    if (!cluster->borrowed && postmaster_running(cluster))
         run(cluster, argv, cluster->switch_user);
     close(cluster->log_fd);
-    close(cluster->lock_fd);
+    if (cluster->lock_fd >= 0)
+        close(cluster->lock_fd);
     free(cluster);
 }
 
