@@ -15,6 +15,9 @@ struct command {
 /* Every subcommand, in the order `tincay --help` lists them. */
 static const struct command commands[] = {
     {"version", tc_cmd_version, "version", "Print the version of tincay and its schema."},
+    {"audit", tc_cmd_audit, "audit verify",
+     "Chain the audit rows committed so far and check the whole chain; names the first broken "
+     "row."},
     {"migrate", tc_cmd_migrate, "migrate [--status]",
      "Apply the database migrations this tincay carries (--status: list them, change nothing)."},
     {"user", tc_cmd_user, "user add|password|list|disable ...",

@@ -35,9 +35,8 @@ out:
 int
 tc_cmd_migrate(int argc, char **argv)
 {
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
-    struct tc_db_pool *pool;
-    struct tc_db_conn *conn = NULL;
+    struct tc_error err = TC_ERROR_INIT(tc_cli_lang());
+    struct tc_cli_db db;
     bool status_only = argc == 2 && strcmp(argv[1], "--status") == 0;
     size_t applied = 0;
     int rc = 1;
@@ -46,13 +45,13 @@ tc_cmd_migrate(int argc, char **argv)
         fprintf(stderr, "usage: tincay migrate [--status]\n");
         return 2;
     }
-    if ((pool = tc_cli_db_open(&err)) == NULL || (conn = tc_db_acquire(pool, 1000, &err)) == NULL)
-        goto out_fail;
+    if (tc_cli_db_open(&db, false, &err) != TC_OK)
+        return tc_cli_fail(&err);
     if (status_only) {
-        rc = print_status(conn, &err);
+        rc = print_status(db.conn, &err);
         goto out;
     }
-    if (tc_migrate(conn, &applied, &err) != TC_OK)
+    if (tc_migrate(db.conn, &applied, &err) != TC_OK)
         goto out_fail;
     printf("applied %zu migration(s); schema version %d\n", applied, tc_migrate_latest());
     rc = 0;
@@ -60,7 +59,6 @@ tc_cmd_migrate(int argc, char **argv)
 out_fail:
     rc = tc_cli_fail(&err);
 out:
-    tc_db_release(pool, conn);
-    tc_db_pool_destroy(pool);
+    tc_cli_db_close(&db);
     return rc;
 }

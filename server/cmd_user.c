@@ -115,7 +115,7 @@ choose_password(char buf[TC_PASSWORD_MAX_BYTES + 2], size_t *len, bool *generate
 
 /* Open the database and the gate; acquire one connection. */
 struct session {
-    struct tc_db_pool *pool;
+    struct tc_cli_db db;
     struct tc_db_conn *conn;
     struct tc_password_gate *gate;
 };
@@ -127,24 +127,23 @@ open_session(struct session *s, bool need_gate, struct tc_error *err)
     if (need_gate &&
         (s->gate = tc_password_gate_create(1, 60000, TC_PASSWORD_INTERACTIVE, err)) == NULL)
         return -1;
-    if ((s->pool = tc_cli_db_open(err)) == NULL ||
-        (s->conn = tc_db_acquire(s->pool, 5000, err)) == NULL)
+    if (tc_cli_db_open(&s->db, true, err) != TC_OK)
         return -1;
+    s->conn = s->db.conn;
     return 0;
 }
 
 static void
 close_session(struct session *s)
 {
-    tc_db_release(s->pool, s->conn);
-    tc_db_pool_destroy(s->pool);
+    tc_cli_db_close(&s->db);
     tc_password_gate_destroy(s->gate);
 }
 
 static int
 cmd_add(int argc, char **argv)
 {
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_error err = TC_ERROR_INIT(tc_cli_lang());
     struct add_args a = {0};
     struct session s;
     char password[TC_PASSWORD_MAX_BYTES + 2];
@@ -176,7 +175,7 @@ out:
 static int
 cmd_password(int argc, char **argv)
 {
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_error err = TC_ERROR_INIT(tc_cli_lang());
     struct session s;
     char password[TC_PASSWORD_MAX_BYTES + 2];
     size_t len = 0;
@@ -219,7 +218,7 @@ print_user(const struct tc_user *u)
 static int
 cmd_list(int argc, char **argv)
 {
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_error err = TC_ERROR_INIT(tc_cli_lang());
     struct tc_arena *arena = NULL;
     struct tc_user *users;
     struct session s;
@@ -255,7 +254,7 @@ out:
 static int
 cmd_disable(int argc, char **argv)
 {
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_error err = TC_ERROR_INIT(tc_cli_lang());
     struct session s;
     int rc = 1;
 

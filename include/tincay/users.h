@@ -6,6 +6,7 @@
 
 #include "tincay/i18n.h"
 #include "tincay/password.h"
+#include "tincay/policy.h"
 #include "tincay/status.h"
 
 struct tc_arena;
@@ -15,22 +16,7 @@ struct tc_db_conn;
 
 #define TC_LOGIN_MAX 64
 
-enum tc_role {
-    TC_ROLE_ADMIN,
-    TC_ROLE_COLLECTOR,
-    TC_ROLE_HOST, /* member of a Trusted Address unit */
-    TC_ROLE_ESCROW,
-    TC_ROLE_REVIEWER,
-    TC_ROLE_APPROVER,
-    TC_ROLE_VIEWER,
-    TC_ROLE_COUNT
-};
-
-/* "admin", "collector", ...: the names stored in the database. */
-const char *tc_role_name(enum tc_role role);
-
-/* Parse a role name; returns 0, or -1 for anything else. */
-int tc_role_parse(const char *name, enum tc_role *out);
+/* Roles are those of the permission policy (tincay/policy.h); app users are not accounts. */
 
 /* Era of commune codes: the official lists before and after 1 July 2025. */
 #define TC_ERA_PRE2025  "pre2025"

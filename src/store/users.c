@@ -12,14 +12,6 @@
 #define BOOTSTRAP_LOCK_SQL "SELECT pg_advisory_xact_lock(x'74696e6361790002'::bigint)"
 #define DISPLAY_NAME_MAX   200
 
-static const char *const role_names[] = {
-    [TC_ROLE_ADMIN] = "admin",   [TC_ROLE_COLLECTOR] = "collector", [TC_ROLE_HOST] = "host",
-    [TC_ROLE_ESCROW] = "escrow", [TC_ROLE_REVIEWER] = "reviewer",   [TC_ROLE_APPROVER] = "approver",
-    [TC_ROLE_VIEWER] = "viewer",
-};
-_Static_assert(sizeof(role_names) / sizeof(role_names[0]) == TC_ROLE_COUNT,
-               "every role needs its name");
-
 static const char sql_commune[] = "SELECT province_code FROM communes WHERE era = $1 AND code = $2";
 static const char sql_insert[] =
     "INSERT INTO users (login, display_name, role, password_hash, language, commune_era,"
@@ -40,24 +32,6 @@ static const char sql_set_password[] =
     "     s AS (DELETE FROM sessions WHERE user_id IN (SELECT id FROM u))"
     " SELECT count(*) FROM u";
 static const char sql_any_admin[] = "SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin')";
-
-const char *
-tc_role_name(enum tc_role role)
-{
-    return (unsigned int)role < TC_ROLE_COUNT ? role_names[role] : "";
-}
-
-int
-tc_role_parse(const char *name, enum tc_role *out)
-{
-    for (unsigned int i = 0; name != NULL && i < TC_ROLE_COUNT; i++) {
-        if (strcmp(name, role_names[i]) == 0) {
-            *out = (enum tc_role)i;
-            return 0;
-        }
-    }
-    return -1;
-}
 
 enum tc_status
 tc_login_normalise(const char *login, char out[TC_LOGIN_MAX + 1], struct tc_error *err)
