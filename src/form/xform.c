@@ -405,14 +405,6 @@ load_itext(struct loader *ld)
 }
 
 static enum tc_status
-bind_fail(struct loader *ld, xmlNodePtr bind, const char *nodeset, const char *what,
-          const char *value)
-{
-    return tc_fail(ld->err, TC_EINVAL, "bind \"%s\" at line %ld has %s \"%s\"", nodeset,
-                   xmlGetLineNo(bind), what, value);
-}
-
-static enum tc_status
 apply_tincay_attrs(struct loader *ld, xmlNodePtr bind, const char *nodeset, struct tc_form_field *f)
 {
     struct tc_arena *a = ld->m->arena;
@@ -426,13 +418,17 @@ apply_tincay_attrs(struct loader *ld, xmlNodePtr bind, const char *nodeset, stru
         else if (strcmp(protect, "confidential") == 0)
             f->protect = TC_PROTECT_CONFIDENTIAL;
         else
-            return bind_fail(ld, bind, nodeset, "an unknown tc:protect", protect);
+            return tc_fail(ld->err, TC_EINVAL,
+                           "bind \"%s\" at line %ld has an unknown tc:protect \"%s\"", nodeset,
+                           xmlGetLineNo(bind), protect);
         ld->m->has_protected = true;
     }
     if (report != NULL) {
         if (strcmp(report, "true") != 0 && strcmp(report, "true()") != 0 &&
             strcmp(report, "false") != 0 && strcmp(report, "false()") != 0)
-            return bind_fail(ld, bind, nodeset, "an unknown tc:report", report);
+            return tc_fail(ld->err, TC_EINVAL,
+                           "bind \"%s\" at line %ld has an unknown tc:report \"%s\"", nodeset,
+                           xmlGetLineNo(bind), report);
         f->report = strncmp(report, "true", 4) == 0;
     }
     if (role != NULL) {
@@ -443,7 +439,9 @@ apply_tincay_attrs(struct loader *ld, xmlNodePtr bind, const char *nodeset, stru
         else if (strcmp(role, "case-code") == 0)
             f->role = TC_ROLE_CASE_CODE;
         else
-            return bind_fail(ld, bind, nodeset, "an unknown tc:role", role);
+            return tc_fail(ld->err, TC_EINVAL,
+                           "bind \"%s\" at line %ld has an unknown tc:role \"%s\"", nodeset,
+                           xmlGetLineNo(bind), role);
     }
     return TC_OK;
 }
