@@ -377,10 +377,10 @@ load_itext(struct loader *ld)
             continue;
         lang = tc_form_vec_push(m->arena, (void **)&m->languages, &m->n_languages, &ld->cap_langs,
                                 sizeof(*lang));
-        if (lang == NULL || (*lang = attr_value(m->arena, t, "lang", NULL)) == NULL)
-            *lang = lang != NULL ? "" : NULL;
         if (lang == NULL)
             return oom(ld);
+        if ((*lang = attr_value(m->arena, t, "lang", NULL)) == NULL)
+            *lang = "";
         def = attr_value(m->arena, t, "default", NULL);
         if (def != NULL && strcmp(def, "false()") != 0)
             m->default_lang = li;

@@ -34,6 +34,8 @@ pop_args(xmlXPathParserContextPtr ctxt, int nargs, int min, int max, xmlXPathObj
         xmlXPathErr(ctxt, XPATH_INVALID_ARITY);
         return false;
     }
+    if (nargs == 0 || args == NULL)
+        return nargs == 0;
     for (int i = nargs - 1; i >= 0; i--)
         args[i] = valuePop(ctxt);
     for (int i = 0; i < nargs; i++)
