@@ -85,6 +85,7 @@ struct tc_form_field {
     enum tc_field_role role;
     const char *required, *relevant, *constraint, *calculate, *readonly;
     const char *constraint_msg; /* jr:constraintMsg in the default language, or "" */
+    const char *required_msg;   /* jr:requiredMsg in the default language, or "" */
     const char *preload, *preload_params;
     const char *control; /* body control: "input", "select1", "upload", ... or "" */
     const char *label;   /* in the default language, or "" */

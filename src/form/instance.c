@@ -280,17 +280,31 @@ choices_ok(const struct tc_form_field *f, const char *value)
     return true;
 }
 
+/* The form's own message (itext in the reader's language first), else tincay's `msgid`. */
+static const char *
+form_message(struct validator *v, const char *ref, const char *text, const char *msgid)
+{
+    const char *translated = ref != NULL ? tc_form_itext(v->m, ref, v->env.lang_index) : NULL;
+
+    if (translated != NULL)
+        return translated;
+    if (text[0] != '\0')
+        return text;
+    return tc_tr(v->lang, msgid);
+}
+
 static const char *
 constraint_message(struct validator *v, const struct tc_form_field *f)
 {
-    const char *ref = v->m->constraint_ref[f - v->m->fields];
-    const char *text = ref != NULL ? tc_form_itext(v->m, ref, v->env.lang_index) : NULL;
+    return form_message(v, v->m->constraint_ref[f - v->m->fields], f->constraint_msg,
+                        TC_N_("value does not satisfy the form's constraint"));
+}
 
-    if (text != NULL)
-        return text;
-    if (f->constraint_msg[0] != '\0')
-        return f->constraint_msg;
-    return tc_tr(v->lang, "value does not satisfy the form's constraint");
+static const char *
+required_message(struct validator *v, const struct tc_form_field *f)
+{
+    return form_message(v, v->m->required_ref[f - v->m->fields], f->required_msg,
+                        TC_N_("this question is required"));
 }
 
 static bool
@@ -384,8 +398,7 @@ check_leaf(struct validator *v, const struct scope *s, const struct tc_form_fiel
 
     if (value[0] == '\0') {
         if ((f->flags & TC_FIELD_REQUIRED) && tc_xpath_bool(v->xp, node, f->required) == 1)
-            return add_finding(v, s->ipath, "required",
-                               tc_tr(v->lang, "this question is required"));
+            return add_finding(v, s->ipath, "required", required_message(v, f));
         return TC_OK;
     }
     if ((fault = type_fault(f->type, value)) != NULL)
@@ -624,8 +637,7 @@ check_missing(struct validator *v, xmlNodePtr root)
         at = deepest_existing(root, f->path);
         if (!relevant_at(v, f, at) || tc_xpath_bool(v->xp, at, f->required) != 1)
             continue;
-        if ((st = add_finding(v, f->path, "required",
-                              tc_tr(v->lang, "this question is required"))) != TC_OK)
+        if ((st = add_finding(v, f->path, "required", required_message(v, f))) != TC_OK)
             return st;
     }
     return TC_OK;

@@ -248,7 +248,7 @@ add_fields(struct loader *ld, xmlNodePtr el, const char *parent_path)
         f->path = path;
         f->name = strrchr(path, '/') + 1;
         f->type_name = f->required = f->relevant = f->constraint = f->calculate = "";
-        f->readonly = f->constraint_msg = f->preload = f->preload_params = "";
+        f->readonly = f->constraint_msg = f->required_msg = f->preload = f->preload_params = "";
         f->control = f->label = f->itemset_nodeset = f->itemset_value = f->itemset_label = "";
         if (first_element(el, NULL) != NULL)
             f->flags |= TC_FIELD_GROUP;
@@ -461,6 +461,17 @@ take_expr(struct tc_arena *a, xmlNodePtr bind, const char *name, const char **sl
     return true;
 }
 
+/* A jr:constraintMsg or jr:requiredMsg: itext (its id kept in *ref) or the text itself. */
+static const char *
+form_message(struct tc_form_model *m, const char *msg, const char **ref)
+{
+    char *id = itext_ref(m->arena, msg);
+    const char *text = id != NULL ? tc_form_itext(m, id, m->default_lang) : NULL;
+
+    *ref = id;
+    return text != NULL ? text : msg;
+}
+
 static enum tc_status
 apply_bind(struct loader *ld, xmlNodePtr bind, const char *nodeset, size_t index)
 {
@@ -469,6 +480,7 @@ apply_bind(struct loader *ld, xmlNodePtr bind, const char *nodeset, size_t index
     struct tc_form_field *f = &m->fields[index];
     char *type = attr_value(a, bind, "type", NULL);
     char *msg = attr_value(a, bind, "constraintMsg", NULL);
+    char *rmsg = attr_value(a, bind, "requiredMsg", NULL);
     char *v;
 
     if (type != NULL) {
@@ -484,13 +496,10 @@ apply_bind(struct loader *ld, xmlNodePtr bind, const char *nodeset, size_t index
         f->preload = v;
     if ((v = attr_value(a, bind, "preloadParams", NULL)) != NULL)
         f->preload_params = v;
-    if (msg != NULL) {
-        char *ref = itext_ref(a, msg);
-        const char *text = ref != NULL ? tc_form_itext(m, ref, m->default_lang) : NULL;
-
-        m->constraint_ref[index] = ref;
-        f->constraint_msg = text != NULL ? text : msg;
-    }
+    if (msg != NULL)
+        f->constraint_msg = form_message(m, msg, &m->constraint_ref[index]);
+    if (rmsg != NULL)
+        f->required_msg = form_message(m, rmsg, &m->required_ref[index]);
     return apply_tincay_attrs(ld, bind, nodeset, f);
 }
 
@@ -501,7 +510,8 @@ load_binds(struct loader *ld)
     char *root_path = tc_arena_printf(m->arena, "/%s", m->root_name);
 
     if (root_path == NULL ||
-        (m->constraint_ref = tc_arena_calloc(m->arena, m->n_fields + 1, sizeof(char *))) == NULL)
+        (m->constraint_ref = tc_arena_calloc(m->arena, m->n_fields + 1, sizeof(char *))) == NULL ||
+        (m->required_ref = tc_arena_calloc(m->arena, m->n_fields + 1, sizeof(char *))) == NULL)
         return oom(ld);
     for (xmlNodePtr b = ld->model_el->children; b != NULL; b = b->next) {
         char *nodeset, *path, *at;

@@ -178,11 +178,11 @@ required_applies_only_when_relevant(void **state)
                          edit(fx, "<group_name>Tổ hợp tác dệt thổ cẩm Nà Hẩu</group_name>",
                               "<group_name/>"),
                          TC_LANG_EN),
-                "/survey/group_name", "required", "this question is required");
+                "/survey/group_name", "required", "Tên tổ nhóm là bắt buộc"); /* jr:requiredMsg */
     /* Left out altogether is as empty. */
     one_finding(parse_ok(fx, edit(fx, "<group_name>Tổ hợp tác dệt thổ cẩm Nà Hẩu</group_name>", ""),
                          TC_LANG_EN),
-                "/survey/group_name", "required", "this question is required");
+                "/survey/group_name", "required", "Tên tổ nhóm là bắt buộc"); /* jr:requiredMsg */
     /* In a repeat, relevance is evaluated at each entry: member 2 is 17, so no phone needed. */
     one_finding(parse_ok(fx, edit(fx, "<member_age>17</member_age>", "<member_age>19</member_age>"),
                          TC_LANG_EN),
