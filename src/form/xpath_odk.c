@@ -488,7 +488,7 @@ days_in_range(double days)
 static void
 push_date(xmlXPathParserContextPtr ctxt, double days, bool with_time)
 {
-    char buf[40];
+    char buf[128]; /* room for any long the compiler imagines */
 
     if (env_of(ctxt)->dates_as_numbers) { /* comparing dates: days since the epoch */
         valuePush(ctxt, xmlXPathNewFloat(days_in_range(days) ? days : NAN));
