@@ -624,7 +624,7 @@ fn_format_date(xmlXPathParserContextPtr ctxt, int nargs)
         case '3': w = snprintf(out + len, 16, "000"); break;
         default: out[len++] = '%'; out[len++] = *p;
         }
-        len += w > 0 ? (size_t)w : 0;
+        len += w > 0 ? (w < 16 ? (size_t)w : 15) : 0; /* snprintf may have truncated */
     }
     out[len] = '\0';
     push_string(ctxt, out);
