@@ -869,7 +869,7 @@ load_secondary(struct loader *ld, xmlNodePtr primary)
 {
     struct tc_form_model *m = ld->m;
 
-    for (xmlNodePtr i = primary->next; i != NULL; i = i->next) {
+    for (xmlNodePtr i = primary != NULL ? primary->next : NULL; i != NULL; i = i->next) {
         xmlNodePtr copy;
 
         if (!is_element(i, "instance"))
