@@ -196,7 +196,8 @@ struct tc_submission {
  * can find the form version to check against. `lang` picks the translation of messages.
  * TC_EBADREQ for a structural fault (not well-formed, invalid UTF-8, a DOCTYPE or entity,
  * a root whose id is not the model's); TC_ETOOLARGE over TC_SUBMISSION_MAX_BYTES;
- * TC_ENOMEM. Broken rules are TC_OK with findings.
+ * TC_ENOMEM. Broken rules are TC_OK with findings. Above 5,000 elements only types and
+ * choices are checked (expressions are not evaluated; see docs/form.md).
  */
 enum tc_status tc_submission_parse(const char *xml, size_t len, const struct tc_form_model *model,
                                    enum tc_lang lang, struct tc_arena *arena,
