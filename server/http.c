@@ -402,7 +402,7 @@ tc_resp_json(struct tc_response *resp, const struct json_t *json, struct tc_erro
 {
     tc_strbuf_reset(&resp->body);
     if (json_dump_callback(json, append_json, &resp->body, JSON_COMPACT) != 0)
-        return tc_fail(err, TC_ENOMEM, "could not serialise the response");
+        return tc_fail(err, TC_ENOMEM, "out of memory");
     resp->content_type = JSON_TYPE;
     return TC_OK;
 }
@@ -416,8 +416,8 @@ error_message(const struct tc_request *req, enum tc_status st, const struct tc_e
     if (err->msg[0] != '\0')
         return err->msg;
     if (tc_status_http(st) >= 500)
-        return tc_tr(req->lang, "the server could not complete the request");
-    return tc_tr(req->lang, "the request could not be processed");
+        return tc_tr(req->lang, "internal error");
+    return tc_tr(req->lang, "malformed request");
 }
 
 static void
@@ -540,9 +540,11 @@ answer(struct tc_request *req)
     return ok;
 }
 
+/* Answer an error decided by the dispatcher itself (routing, caps, deadline, on_chunk). */
 static enum MHD_Result
 answer_error(struct tc_request *req, enum tc_status st)
 {
+    log_failure(req, st, &req->err);
     tc_strbuf_reset(&req->resp.body);
     render_error(req, st, &req->err);
     return answer(req);
@@ -594,12 +596,9 @@ resolve(struct tc_request *req)
     case TC_ROUTE_FOUND: break;
     case TC_ROUTE_NO_PATH: req->early = tc_fail(&req->err, TC_ENOTFOUND, "not found"); break;
     case TC_ROUTE_NO_METHOD:
-        req->early = tc_fail(&req->err, TC_EMETHOD, "method \"%s\" is not allowed here; use %s",
-                             req->method, req->match.allow);
+        req->early = tc_fail(&req->err, TC_EMETHOD, "method not allowed");
         break;
-    case TC_ROUTE_BAD_PATH:
-        req->early = tc_fail(&req->err, TC_EBADREQ, "the request path is not valid");
-        break;
+    case TC_ROUTE_BAD_PATH: req->early = tc_fail(&req->err, TC_EBADREQ, "malformed request"); break;
     case TC_ROUTE_NO_MEMORY: req->early = tc_fail(&req->err, TC_ENOMEM, "out of memory"); break;
     }
 }
@@ -613,8 +612,9 @@ body_cap(const struct tc_route *route)
 static enum tc_status
 too_large(struct tc_request *req)
 {
-    return tc_fail(&req->err, TC_ETOOLARGE, "the request body is larger than %zu bytes",
-                   body_cap(req->match.route));
+    tc_fail(&req->err, TC_ETOOLARGE, "request body is too large");
+    tc_error_detail(&req->err, "the cap of this route is %zu bytes", body_cap(req->match.route));
+    return TC_ETOOLARGE;
 }
 
 /* Checks made once the headers are in: the deadline so far and the declared length. */
@@ -629,7 +629,7 @@ check_headers(struct tc_request *req)
     unsigned long long declared;
 
     if (cs != NULL && req->start_ms - cs->request_start_ms > req->srv->deadline_ms) {
-        req->early = tc_fail(&req->err, TC_ETIMEOUT, "the request took too long to arrive");
+        req->early = tc_fail(&req->err, TC_ETIMEOUT, "request took too long to arrive");
         return;
     }
     if (length == NULL)
@@ -696,10 +696,8 @@ dispatch(struct tc_request *req)
 
     if (req->answered)
         return MHD_YES;
-    if (req->early != TC_OK) {
-        log_failure(req, req->early, &req->err);
+    if (req->early != TC_OK)
         return answer_error(req, req->early);
-    }
     tc_error_clear(&req->err);
     st = req->match.route->handler(req, &req->resp, &req->err);
     if (st != TC_OK) {
@@ -710,7 +708,8 @@ dispatch(struct tc_request *req)
     }
     if (tc_strbuf_failed(&req->resp.body)) {
         tc_strbuf_reset(&req->resp.body);
-        st = tc_fail(&req->err, TC_EINTERNAL, "the response is too large");
+        st = tc_fail(&req->err, TC_EINTERNAL, "internal error");
+        tc_error_detail(&req->err, "the response is over %u bytes", RESPONSE_MAX);
         log_failure(req, st, &req->err);
         render_error(req, st, &req->err);
     }
@@ -894,11 +893,14 @@ start_daemon(struct tc_server *srv, const struct tc_server_options *opts,
     unsigned int flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     unsigned int per_ip = srv->cfg->trusted_proxy[0] != '\0' ? 0 : DEFAULT_PER_IP_LIMIT;
+    unsigned int limit = or_default(opts->connection_limit, DEFAULT_CONN_LIMIT);
     struct MHD_OptionItem ops[] = {
         {MHD_OPTION_SOCK_ADDR, 0, (void *)(uintptr_t)ss},
         {MHD_OPTION_THREAD_POOL_SIZE, srv->cfg->threads > 1 ? (intptr_t)srv->cfg->threads : 0,
          NULL},
-        {MHD_OPTION_CONNECTION_LIMIT, or_default(opts->connection_limit, DEFAULT_CONN_LIMIT), NULL},
+        /* MHD splits the limit between pool threads: keep a few per thread at least. */
+        {MHD_OPTION_CONNECTION_LIMIT, limit > 4 * srv->cfg->threads ? limit : 4 * srv->cfg->threads,
+         NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, or_default(opts->per_ip_limit, per_ip), NULL},
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY_LIMIT, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, or_default(opts->idle_timeout_s, DEFAULT_IDLE_S), NULL},
