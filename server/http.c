@@ -413,11 +413,7 @@ tc_resp_json(struct tc_response *resp, const struct json_t *json, struct tc_erro
 static const char *
 error_message(const struct tc_request *req, enum tc_status st, const struct tc_error *err)
 {
-    if (err->msg[0] != '\0')
-        return err->msg;
-    if (tc_status_http(st) >= 500)
-        return tc_tr(req->lang, "internal error");
-    return tc_tr(req->lang, "malformed request");
+    return err->msg[0] != '\0' ? err->msg : tc_tr(req->lang, tc_status_message(st));
 }
 
 static void
