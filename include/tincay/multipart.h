@@ -1,6 +1,7 @@
 #ifndef TC_MULTIPART_H
 #define TC_MULTIPART_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "tincay/status.h"
@@ -80,6 +81,13 @@ enum tc_status tc_multipart_feed(struct tc_multipart *mp, const void *data, size
  * ignored), TC_EBADREQ for a body without any boundary or one that stops early.
  */
 enum tc_status tc_multipart_finish(struct tc_multipart *mp, struct tc_error *err);
+
+/*
+ * True when `name` is usable as a stored file name: 1–255 bytes of valid UTF-8 without
+ * control characters, '/', '\\' or "..". Part names, attachment names and media names
+ * all follow this rule.
+ */
+bool tc_multipart_name_is_clean(const char *name);
 
 /* Parts begun so far. */
 size_t tc_multipart_parts(const struct tc_multipart *mp);

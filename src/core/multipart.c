@@ -195,17 +195,17 @@ utf8_seq(const unsigned char *s)
     return 0;
 }
 
-/* True when `s` is a usable file name: UTF-8, no control characters, no "..". */
-static bool
-file_name_is_clean(const char *s)
+bool
+tc_multipart_name_is_clean(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n;
 
-    if (*p == '\0' || strcmp(s, ".") == 0 || strstr(s, "..") != NULL)
+    if (*p == '\0' || strcmp(s, ".") == 0 || strstr(s, "..") != NULL ||
+        strlen(s) > TC_MULTIPART_NAME_MAX)
         return false;
     while (*p != '\0') {
-        if (*p < 0x20 || *p == 0x7f || (n = utf8_seq(p)) == 0)
+        if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\' || (n = utf8_seq(p)) == 0)
             return false;
         p += n;
     }
@@ -240,12 +240,12 @@ parse_disposition(struct tc_multipart *mp, const char *value, struct tc_error *e
         if (strcasecmp(pname, "name") == 0) {
             if (has_name)
                 return tc_fail(err, TC_EBADREQ, "multipart part has more than one name");
-            if (!file_name_is_clean(base))
+            if (!tc_multipart_name_is_clean(base))
                 return tc_fail(err, TC_EBADREQ, "invalid multipart part name");
             memmove(mp->name, base, strlen(base) + 1);
             has_name = true;
         } else if (strcasecmp(pname, "filename") == 0) {
-            if (file_name_is_clean(base))
+            if (tc_multipart_name_is_clean(base))
                 memmove(mp->filename, base, strlen(base) + 1);
         }
     }
