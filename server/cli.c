@@ -15,6 +15,17 @@ struct command {
 /* Every subcommand, in the order `tincay --help` lists them. */
 static const struct command commands[] = {
     {"version", tc_cmd_version, "version", "Print the version of tincay and its schema."},
+    {"audit", tc_cmd_audit, "audit verify",
+     "Chain the audit rows committed so far and check the whole chain; names the first broken "
+     "row."},
+    {"migrate", tc_cmd_migrate, "migrate [--status]",
+     "Apply the database migrations this tincay carries (--status: list them, change nothing)."},
+    {"user", tc_cmd_user, "user add|password|list|disable ...",
+     "Manage accounts. `user add LOGIN --role ROLE [--commune CODE] [--province CODE] [--name\n"
+     "NAME] [--language vi|en]`; `user password LOGIN`; `user list`; `user disable LOGIN`.\n"
+     "A password is read from stdin when it is not a terminal, else generated and shown once.\n"
+     "Roles: admin, collector, host, escrow, reviewer, approver, viewer. CODE: \"03388\" (the\n"
+     "communes since 1 July 2025) or \"pre2025:03388\"."},
 };
 
 static void

@@ -7,5 +7,8 @@
  * results to stdout and errors to stderr, and leaves nothing half-done on failure.
  */
 int tc_cmd_version(int argc, char **argv);
+int tc_cmd_audit(int argc, char **argv);
+int tc_cmd_migrate(int argc, char **argv);
+int tc_cmd_user(int argc, char **argv);
 
 #endif /* TC_COMMANDS_H */

@@ -15,6 +15,7 @@ struct tc_config {
     char listen_host[64];        /* TINCAY_LISTEN host part, default "127.0.0.1" */
     unsigned int listen_port;    /* TINCAY_LISTEN port part, default 8080; 0 = any */
     char public_url[512];        /* TINCAY_PUBLIC_URL without trailing '/' */
+    bool public_url_is_default;  /* derived from the listen address (fix it after binding port 0) */
     char trusted_proxy[64];      /* TINCAY_TRUSTED_PROXY, "" when none */
     char data_dir[1024];         /* TINCAY_DATA_DIR, default "var" (made absolute) */
     char key_file[1024];         /* TINCAY_KEY_FILE, default <data_dir>/keys/server.key */
@@ -28,9 +29,13 @@ struct tc_config {
 };
 
 /*
- * Fill `cfg` from the environment. Every bad value is reported, one per line, in
- * err->msg/err->detail (the full list in `report`, which may be NULL, as a
- * NUL-terminated string of at most `report_size` bytes); returns TC_EINVAL then.
+ * Fill `cfg` from the environment; an empty variable counts as unset. Every bad value
+ * is reported: the first one in err->msg; all of them, one per line ending in '\n', in
+ * `report` (may be NULL; NUL-terminated, at most `report_size` bytes, cut at a line
+ * boundary when full); and in err->detail, separated by "; ", as far as they fit.
+ * Returns TC_EINVAL then. Messages are in err->lang (English when err is NULL). A value
+ * too long for its field is refused, never truncated. The database URL is never quoted
+ * (it may hold a password).
  */
 enum tc_status tc_config_from_env(struct tc_config *cfg, char *report, size_t report_size,
                                   struct tc_error *err);

@@ -60,6 +60,14 @@ enum tc_status tc_db_exec_bin(struct tc_db_conn *conn, const char *sql, size_t n
                               struct tc_arena *arena, struct tc_db_result **out,
                               struct tc_error *err);
 
+/*
+ * As tc_db_exec for SQL built at run time (optional filters of a report): neither
+ * prepared nor cached, so `sql` may live anywhere. Prefer static SQL where possible.
+ */
+enum tc_status tc_db_exec_dynamic(struct tc_db_conn *conn, const char *sql, size_t n_params,
+                                  const char *const *params, struct tc_arena *arena,
+                                  struct tc_db_result **out, struct tc_error *err);
+
 /* Run one or more statements without parameters or results (DDL, BEGIN...). */
 enum tc_status tc_db_exec_simple(struct tc_db_conn *conn, const char *sql, struct tc_error *err);
 

@@ -14,4 +14,8 @@ struct tc_embedded {
 extern const struct tc_embedded tc_migrations[];
 extern const size_t tc_migrations_count;
 
+/* The message catalogues of po/ compiled by msgfmt ("en.mo", "vi.mo"), same layout. */
+extern const struct tc_embedded tc_catalogs[];
+extern const size_t tc_catalogs_count;
+
 #endif /* TC_EMBEDDED_H */

@@ -17,6 +17,12 @@ enum tc_lang { TC_LANG_VI = 0, TC_LANG_EN = 1, TC_LANG_COUNT };
  */
 const char *tc_tr(enum tc_lang lang, const char *msgid);
 
+/*
+ * Check every embedded catalogue (well-formed .mo, every entry in bounds, sorted).
+ * Returns 0, or -1 naming nothing: a build that embeds a bad catalogue is a bug.
+ */
+int tc_i18n_check(void);
+
 /* Mark a string for extraction without translating it here (xgettext keyword). */
 #define TC_N_(msgid) (msgid)
 

@@ -65,6 +65,12 @@ void tc_error_clear(struct tc_error *err);
 /* The only status → HTTP mapping. */
 unsigned int tc_status_http(enum tc_status status);
 
+/*
+ * The status's default message, an English msgid ("not found"): show it as
+ * tc_tr(lang, tc_status_message(status)) when nothing more specific is known.
+ */
+const char *tc_status_message(enum tc_status status);
+
 /* Stable machine-readable name ("not_found", "conflict", ...) for JSON errors. */
 const char *tc_status_code(enum tc_status status);
 

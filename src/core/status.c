@@ -7,25 +7,26 @@
 static const struct {
     unsigned int http;
     const char *code;
+    const char *message; /* msgid */
 } table[] = {
-    [TC_OK] = {200, "ok"},
-    [TC_EBADREQ] = {400, "bad_request"},
-    [TC_EUNAUTH] = {401, "unauthorized"},
-    [TC_EFORBIDDEN] = {403, "forbidden"},
-    [TC_ENOTFOUND] = {404, "not_found"},
-    [TC_EMETHOD] = {405, "method_not_allowed"},
-    [TC_ETIMEOUT] = {408, "request_timeout"},
-    [TC_ECONFLICT] = {409, "conflict"},
-    [TC_ETOOLARGE] = {413, "too_large"},
-    [TC_EUNSUPPORTED] = {415, "unsupported_media_type"},
-    [TC_EINVAL] = {422, "invalid"},
-    [TC_ERATELIMIT] = {429, "rate_limited"},
-    [TC_ERETRY] = {503, "retry"},
-    [TC_EBUSY] = {503, "busy"},
-    [TC_ENOSPACE] = {507, "insufficient_storage"},
-    [TC_ENOMEM] = {500, "out_of_memory"},
-    [TC_EDB] = {500, "database_error"},
-    [TC_EINTERNAL] = {500, "internal_error"},
+    [TC_OK] = {200, "ok", TC_N_("ok")},
+    [TC_EBADREQ] = {400, "bad_request", TC_N_("malformed request")},
+    [TC_EUNAUTH] = {401, "unauthorized", TC_N_("authentication required")},
+    [TC_EFORBIDDEN] = {403, "forbidden", TC_N_("permission denied")},
+    [TC_ENOTFOUND] = {404, "not_found", TC_N_("not found")},
+    [TC_EMETHOD] = {405, "method_not_allowed", TC_N_("method not allowed")},
+    [TC_ETIMEOUT] = {408, "request_timeout", TC_N_("request took too long to arrive")},
+    [TC_ECONFLICT] = {409, "conflict", TC_N_("conflicts with the current state")},
+    [TC_ETOOLARGE] = {413, "too_large", TC_N_("request body is too large")},
+    [TC_EUNSUPPORTED] = {415, "unsupported_media_type", TC_N_("unsupported content type")},
+    [TC_EINVAL] = {422, "invalid", TC_N_("invalid input")},
+    [TC_ERATELIMIT] = {429, "rate_limited", TC_N_("too many attempts, try again later")},
+    [TC_ERETRY] = {503, "retry", TC_N_("temporary failure, try again")},
+    [TC_EBUSY] = {503, "busy", TC_N_("server is busy, try again later")},
+    [TC_ENOSPACE] = {507, "insufficient_storage", TC_N_("server is out of disk space")},
+    [TC_ENOMEM] = {500, "out_of_memory", TC_N_("out of memory")},
+    [TC_EDB] = {500, "database_error", TC_N_("database error")},
+    [TC_EINTERNAL] = {500, "internal_error", TC_N_("internal error")},
 };
 _Static_assert(sizeof(table) / sizeof(table[0]) == TC_STATUS_COUNT,
                "every enum tc_status needs its HTTP status and code");
@@ -87,4 +88,12 @@ tc_status_code(enum tc_status status)
     if ((unsigned int)status >= TC_STATUS_COUNT)
         return "internal_error";
     return table[status].code;
+}
+
+const char *
+tc_status_message(enum tc_status status)
+{
+    if ((unsigned int)status >= TC_STATUS_COUNT)
+        return table[TC_EINTERNAL].message;
+    return table[status].message;
 }
