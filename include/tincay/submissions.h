@@ -25,6 +25,8 @@ struct tc_spool_file;
  *   another instance TC_ECONFLICT;
  * - files whose names the form does not expect are ignored.
  *
+ * Every post that changes something also appends an audit row (submission.create,
+ * submission.edit, submission.attach) in the same transaction; a pure repeat does not.
  * Everything happens in one transaction; answer 201 only after TC_OK.
  */
 
@@ -73,6 +75,7 @@ struct tc_ingest {
     long long submitter_id;                                       /* users.id, or 0 */
     long long app_user_id;                                        /* app_users.id, or 0 */
     const char *device_id;                                        /* ?deviceID=, or NULL */
+    const char *client_addr;                                      /* for the audit row, or NULL */
     const char *commune_era, *commune_code, *village, *case_code; /* tc:role fields, or NULL */
 };
 

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "tincay/arena.h"
+#include "tincay/audit.h"
 #include "tincay/db.h"
 #include "tincay/multipart.h"
 #include "tincay/spool.h"
@@ -328,6 +329,49 @@ store_edit(struct tc_db_conn *conn, struct ingest_ctx *c, struct tc_error *err)
     return merge_duplicate(conn, c, &row, err); /* a retry or split upload of the edit */
 }
 
+static const char *const audit_actions[] = {
+    [TC_INGEST_CREATED] = "submission.create",
+    [TC_INGEST_DUPLICATE] = "submission.attach",
+    [TC_INGEST_EDITED] = "submission.edit",
+};
+
+/* The audit row of a post that changed something: ids and counts, never answers. */
+static enum tc_status
+audit_post(struct tc_db_conn *conn, const struct ingest_ctx *c, struct tc_error *err)
+{
+    const struct tc_ingest *in = c->in;
+    struct tc_audit_event ev = {
+        .actor_kind = in->submitter_id > 0  ? "user"
+                      : in->app_user_id > 0 ? "app_user"
+                                            : "anonymous",
+        .actor_id = in->submitter_id > 0 ? in->submitter_id : in->app_user_id,
+        .action = audit_actions[c->out->outcome],
+        .object_kind = "submission",
+        .object_id = tc_arena_printf(c->arena, "%lld", c->out->id),
+        .client_addr = in->client_addr,
+    };
+    json_t *detail;
+    char *text;
+    enum tc_status st;
+
+    if (c->out->outcome == TC_INGEST_DUPLICATE && c->out->n_stored == 0)
+        return TC_OK;
+    detail = json_pack("{s:s,s:s,s:s?,s:I,s:I,s:I}", "form_id", in->form_id, "instance_id",
+                       in->instance_id, "deprecated_id", in->deprecated_id, "files",
+                       (json_int_t)c->out->n_stored, "missing", (json_int_t)c->out->n_missing,
+                       "findings", (json_int_t)in->n_findings);
+    text = detail != NULL ? json_dumps(detail, JSON_COMPACT) : NULL;
+    json_decref(detail);
+    if (text == NULL || ev.object_id == NULL) {
+        free(text);
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    }
+    ev.detail_json = text;
+    st = tc_audit_append(conn, &ev, c->arena, err);
+    free(text);
+    return st;
+}
+
 static enum tc_status
 store_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
 {
@@ -339,6 +383,8 @@ store_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
         return tc_fail(err, TC_ENOMEM, "out of memory");
     st = c->in->deprecated_id != NULL && c->in->deprecated_id[0] != '\0' ? store_edit(conn, c, err)
                                                                          : store_new(conn, c, err);
+    if (st == TC_OK)
+        st = audit_post(conn, c, err);
     tc_arena_destroy(c->arena);
     c->arena = NULL;
     return st;

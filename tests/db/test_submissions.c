@@ -192,6 +192,24 @@ file_of(struct fixture *f, long long id, const char *name, size_t *len)
     return tc_db_bytea(res, 0, 0, f->arena, len);
 }
 
+static const char sql_audit[] =
+    "SELECT count(*), count(*) FILTER (WHERE detail::text LIKE '%<%'), "
+    "  min(detail->>'instance_id') "
+    "FROM audit_log WHERE object_kind = 'submission' AND object_id = $1 AND action = $2";
+
+/* Audit rows of `action` for submission `id`; none may hold XML. */
+static long long
+audit_rows(struct fixture *f, long long id, const char *action)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_result *res = NULL;
+    const char *params[2] = {tc_arena_printf(f->arena, "%lld", id), action};
+
+    assert_int_equal(tc_db_exec(f->conn, sql_audit, 2, params, f->arena, &res, &err), TC_OK);
+    assert_int_equal(tc_db_int(res, 0, 1, -1), 0);
+    return tc_db_int(res, 0, 0, -1);
+}
+
 static void
 new_instance_is_stored_once(void **state)
 {
@@ -228,6 +246,9 @@ new_instance_is_stored_once(void **state)
     assert_int_equal(again.id, r.id);
     counts(f, "uuid:new", &rows, &files, &findings);
     assert_int_equal(rows, 1);
+    /* one audit row for the act, none for the repeat that changed nothing */
+    assert_int_equal(audit_rows(f, r.id, "submission.create"), 1);
+    assert_int_equal(audit_rows(f, r.id, "submission.attach"), 0);
 }
 
 static void
@@ -354,6 +375,7 @@ split_upload_merges_expected_files_only(void **state)
     counts(f, "uuid:split", &rows, &files, &findings);
     assert_int_equal(rows, 1);
     assert_int_equal(files, 3);
+    assert_int_equal(audit_rows(f, r.id, "submission.attach"), 2);
     bytes = file_of(f, r.id, "a.jpg", &len);
     assert_int_equal(len, 3);
     assert_memory_equal(bytes, "AAA", 3);
@@ -368,6 +390,7 @@ split_upload_merges_expected_files_only(void **state)
     store_ok(f, &p, &r);
     assert_int_equal(r.n_stored, 0);
     assert_true(r.is_complete);
+    assert_int_equal(audit_rows(f, r.id, "submission.attach"), 2);
 }
 
 static void
@@ -481,6 +504,7 @@ edit_creates_a_linked_version(void **state)
     row = row_of(f, r1.id);
     assert_string_equal(tc_db_value(row, 0, 3), "uuid:v1");
     assert_true(tc_db_is_null(row, 0, 2));
+    assert_int_equal(audit_rows(f, r1.id, "submission.edit"), 1);
 
     /* a retry of the same edit is a duplicate of the new version */
     store_ok(f, &edit, &r2);
