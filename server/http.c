@@ -437,9 +437,12 @@ render_error(struct tc_request *req, enum tc_status st, const struct tc_error *e
 {
     const struct tc_route *route = req->match.route;
 
-    req->resp.status = tc_status_http(st);
-    if (req->resp.body.len > 0 || req->resp.fd >= 0)
+    if (req->resp.body.len > 0 || req->resp.fd >= 0) { /* the handler's own error body */
+        if (req->resp.status < 400)
+            req->resp.status = tc_status_http(st);
         return;
+    }
+    req->resp.status = tc_status_http(st);
     if (route != NULL && route->render_err != NULL)
         route->render_err(req, &req->resp, st, err);
     else
