@@ -628,19 +628,24 @@ too_large(struct tc_request *req)
     return TC_ETOOLARGE;
 }
 
+static struct conn_state *
+conn_state_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
 /* Checks made once the headers are in: the deadline so far and the declared length. */
 static void
 check_headers(struct tc_request *req)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    struct conn_state *cs = ci != NULL ? ci->socket_context : NULL;
+    const struct conn_state *cs = conn_state_of(req->conn);
     const char *length = tc_req_header(req, "Content-Length");
     char *end;
     unsigned long long declared;
 
-    if (cs != NULL)
-        atomic_store(&cs->in_request, true);
     if (cs != NULL && req->start_ms - atomic_load(&cs->request_start_ms) > req->srv->deadline_ms) {
         req->early = tc_fail(&req->err, TC_ETIMEOUT, "request took too long to arrive");
         return;
@@ -657,7 +662,10 @@ request_begin(struct tc_server *srv, struct MHD_Connection *conn, const char *ur
               const char *method, void **req_cls)
 {
     struct tc_request *req = request_new(srv, conn, url, method);
+    struct conn_state *cs = conn_state_of(conn);
 
+    if (cs != NULL) /* from here on request_upload watches the deadline, not the reaper */
+        atomic_store(&cs->in_request, true);
     if (req == NULL) {
         tc_log(TC_LOG_ERROR, NULL, "out of memory for a new request");
         return MHD_NO;
@@ -762,9 +770,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
     struct tc_server *srv = cls;
     struct tc_request *req = *req_cls;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    struct conn_state *cs = ci != NULL ? ci->socket_context : NULL;
+    struct conn_state *cs = conn_state_of(conn);
 
     if (cs != NULL) { /* the next request on this connection starts its clock now */
         atomic_store(&cs->request_start_ms, now_ms());
