@@ -29,18 +29,18 @@
 #define DEFAULT_STOP_WAIT_MS 10000u
 #define DEFAULT_CONN_LIMIT   256u
 #define DEFAULT_PER_IP_LIMIT 32u
-#define CONN_MEMORY_LIMIT    (64u * 1024u)
+#define CONN_MEMORY_LIMIT    ((size_t)64 * 1024)
 #define LISTEN_BACKLOG       128u
 #define REQUEST_ARENA_CHUNK  8192u
-#define RESPONSE_MAX         (64u * 1024u * 1024u) /* bytes of a body built in memory */
-#define DISCARD_MAX          (1024u * 1024u)       /* read past a cap before closing instead */
-#define TLS_FILE_MAX         (1024u * 1024u)
+#define RESPONSE_MAX         ((size_t)64 * 1024 * 1024) /* bytes of a body built in memory */
+#define DISCARD_MAX          ((size_t)1024 * 1024)      /* read past a cap before closing instead */
+#define TLS_FILE_MAX         ((size_t)1024 * 1024)
 #define STOP_POLL_MS         10u
 #define REAP_INTERVAL_MS     250u
 
-static const char CSP_HTML[] = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+static const char csp_html[] = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
                                "form-action 'self'";
-static const char JSON_TYPE[] = "application/json; charset=utf-8";
+static const char json_content_type[] = "application/json; charset=utf-8";
 
 struct tc_server {
     const struct tc_config *cfg;
@@ -415,7 +415,7 @@ tc_resp_json(struct tc_response *resp, const struct json_t *json, struct tc_erro
     tc_strbuf_reset(&resp->body);
     if (json_dump_callback(json, append_json, &resp->body, JSON_COMPACT) != 0)
         return tc_fail(err, TC_ENOMEM, "out of memory");
-    resp->content_type = JSON_TYPE;
+    resp->content_type = json_content_type;
     return TC_OK;
 }
 
@@ -498,7 +498,7 @@ add_headers(struct MHD_Response *r, const struct tc_request *req)
         ok &= MHD_add_response_header(r, "Cache-Control", "no-store") == MHD_YES;
     if (resp->content_type != NULL && strncasecmp(resp->content_type, "text/html", 9) == 0 &&
         !has_header(resp, "Content-Security-Policy"))
-        ok &= MHD_add_response_header(r, "Content-Security-Policy", CSP_HTML) == MHD_YES;
+        ok &= MHD_add_response_header(r, "Content-Security-Policy", csp_html) == MHD_YES;
     if (req->found == TC_ROUTE_NO_METHOD && req->early == TC_EMETHOD)
         ok &= MHD_add_response_header(r, "Allow", req->match.allow) == MHD_YES;
     for (const struct header *h = resp->headers; h != NULL; h = h->next)
@@ -730,7 +730,7 @@ dispatch(struct tc_request *req)
     if (tc_strbuf_failed(&req->resp.body)) {
         tc_strbuf_reset(&req->resp.body);
         st = tc_fail(&req->err, TC_EINTERNAL, "internal error");
-        tc_error_detail(&req->err, "the response is over %u bytes", RESPONSE_MAX);
+        tc_error_detail(&req->err, "the response is over %zu bytes", RESPONSE_MAX);
         log_failure(req, st, &req->err);
         render_error(req, st, &req->err);
     }
@@ -1008,7 +1008,7 @@ start_daemon(struct tc_server *srv, const struct tc_server_options *opts,
         {MHD_OPTION_CONNECTION_LIMIT, limit > 4 * srv->cfg->threads ? limit : 4 * srv->cfg->threads,
          NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, or_default(opts->per_ip_limit, per_ip), NULL},
-        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY_LIMIT, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)CONN_MEMORY_LIMIT, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, or_default(opts->idle_timeout_s, DEFAULT_IDLE_S), NULL},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG, NULL},
         {MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL},

@@ -797,12 +797,11 @@ static void
 read_log(int fd, int lines, struct tc_strbuf *out)
 {
     char buf[4096];
-    ssize_t n;
     uint64_t start = now_ms();
     int seen = 0;
 
     while (seen < lines && now_ms() - start < 3000) {
-        while ((n = read(fd, buf, sizeof(buf))) > 0)
+        for (ssize_t n; (n = read(fd, buf, sizeof(buf))) > 0;)
             tc_strbuf_append(out, buf, (size_t)n);
         seen = 0;
         for (const char *p = tc_strbuf_str(out); (p = strstr(p, "ms\n")) != NULL; p += 3)
