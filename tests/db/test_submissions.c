@@ -577,6 +577,7 @@ sealed_xml_is_stored_apart(void **state)
 
 struct racer {
     struct fixture *f;
+    bool with_file;
     pthread_barrier_t *start;
     enum tc_status status;
     struct tc_ingest_result result;
@@ -594,11 +595,12 @@ race(void *arg)
     struct tc_db_conn *conn = tc_db_acquire(me->f->pool, 5000, &err);
     struct post p;
 
-    make_post(&p, me->f, "uuid:race", "<data><r>r.jpg</r></data>");
+    make_post(&p, me->f, me->with_file ? "uuid:race" : "uuid:race-nofile",
+              "<data><r>r.jpg</r></data>");
     p.in.expected = expected;
     p.in.n_expected = 1;
     p.in.attachments = &file;
-    p.in.n_attachments = 1;
+    p.in.n_attachments = me->with_file ? 1 : 0;
     pthread_barrier_wait(me->start);
     me->status = conn != NULL ? tc_submission_store(conn, &p.in, &me->result, &err) : err.status;
     snprintf(me->msg, sizeof(me->msg), "%s (%s)", err.msg, err.detail);
@@ -606,10 +608,11 @@ race(void *arg)
     return NULL;
 }
 
+/* `with_file`: the posts carry the expected file (the transaction path); else not (the
+   single-statement path for new submissions, falling back to the transaction). */
 static void
-racing_identical_posts_store_one_row(void **state)
+race_identical_posts(struct fixture *f, bool with_file)
 {
-    struct fixture *f = *state;
     pthread_t threads[N_RACERS];
     struct racer racers[N_RACERS];
     pthread_barrier_t start;
@@ -618,7 +621,7 @@ racing_identical_posts_store_one_row(void **state)
 
     pthread_barrier_init(&start, NULL, N_RACERS);
     for (size_t i = 0; i < N_RACERS; i++) {
-        racers[i] = (struct racer){.f = f, .start = &start};
+        racers[i] = (struct racer){.f = f, .with_file = with_file, .start = &start};
         assert_int_equal(pthread_create(&threads[i], NULL, race, &racers[i]), 0);
     }
     for (size_t i = 0; i < N_RACERS; i++)
@@ -634,10 +637,18 @@ racing_identical_posts_store_one_row(void **state)
                     racers[i].result.outcome == TC_INGEST_DUPLICATE);
     }
     assert_int_equal(created, 1);
-    assert_int_equal(stored, 1);
-    counts(f, "uuid:race", &rows, &files, &findings);
+    assert_int_equal(stored, with_file ? 1 : 0);
+    counts(f, with_file ? "uuid:race" : "uuid:race-nofile", &rows, &files, &findings);
     assert_int_equal(rows, 1);
-    assert_int_equal(files, 1);
+    assert_int_equal(files, with_file ? 1 : 0);
+    assert_int_equal(audit_rows(f, racers[0].result.id, "submission.create"), 1);
+}
+
+static void
+racing_identical_posts_store_one_row(void **state)
+{
+    race_identical_posts(*state, true);
+    race_identical_posts(*state, false);
 }
 
 int
