@@ -14,6 +14,8 @@ struct command {
 
 /* Every subcommand, in the order `tincay --help` lists them. */
 static const struct command commands[] = {
+    {"serve", tc_cmd_serve, "serve",
+     "Run the HTTP server until SIGINT or SIGTERM (configured by TINCAY_* variables)."},
     {"version", tc_cmd_version, "version", "Print the version of tincay and its schema."},
     {"audit", tc_cmd_audit, "audit verify",
      "Chain the audit rows committed so far and check the whole chain; names the first broken "

@@ -6,6 +6,7 @@
  * subcommand's name. Each returns the exit status (0 ok, 1 failure, 2 misuse), prints
  * results to stdout and errors to stderr, and leaves nothing half-done on failure.
  */
+int tc_cmd_serve(int argc, char **argv);
 int tc_cmd_version(int argc, char **argv);
 int tc_cmd_audit(int argc, char **argv);
 int tc_cmd_migrate(int argc, char **argv);

@@ -1,0 +1,167 @@
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <libxml/parser.h>
+#include <sodium.h>
+
+#include "cli_db.h"
+#include "commands.h"
+#include "http.h"
+#include "tincay/cluster.h"
+#include "tincay/config.h"
+#include "tincay/db.h"
+#include "tincay/log.h"
+#include "tincay/migrate.h"
+
+#define MIGRATE_WAIT_MS 30000u
+
+/* Everything `tincay serve` holds while it runs, released in reverse order. */
+struct serve {
+    struct tc_config cfg;
+    char conninfo[1024];
+    struct tc_cluster *cluster;
+    struct tc_db_pool *pool;
+    struct tc_server *srv;
+};
+
+/* No core files and no ptrace by other users: memory holds unit keys and session keys. */
+static enum tc_status
+harden_process(struct tc_error *err)
+{
+    const struct rlimit none = {0, 0};
+
+    if (setrlimit(RLIMIT_CORE, &none) != 0)
+        return tc_fail(err, TC_EINTERNAL, "could not disable core dumps");
+#ifndef __SANITIZE_ADDRESS__ /* LeakSanitizer checks the process at exit through ptrace */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        return tc_fail(err, TC_EINTERNAL, "could not make the process non-dumpable");
+#endif
+    return TC_OK;
+}
+
+/* Neither TINCAY_DATABASE_URL nor PG* name a database: run tincay's own cluster. */
+static enum tc_status
+start_private_cluster(struct serve *s, struct tc_error *err)
+{
+    s->cluster = tc_cluster_start(s->cfg.data_dir, s->conninfo, sizeof(s->conninfo), err);
+    if (s->cluster == NULL)
+        return err->status != TC_OK ? err->status : TC_EDB;
+    tc_log(TC_LOG_INFO, NULL, "private PostgreSQL cluster in %s", tc_cluster_location(s->cluster));
+    return TC_OK;
+}
+
+/* Bring the schema up to the version this binary knows (several servers may race here). */
+static enum tc_status
+run_migrations(struct tc_db_pool *pool, struct tc_error *err)
+{
+    struct tc_db_conn *conn = tc_db_acquire(pool, MIGRATE_WAIT_MS, err);
+    size_t applied = 0;
+    enum tc_status st;
+
+    if (conn == NULL)
+        return err->status;
+    st = tc_migrate(conn, &applied, err);
+    tc_db_release(pool, conn);
+    if (st == TC_OK && applied > 0)
+        tc_log(TC_LOG_INFO, NULL, "applied %zu schema migrations", applied);
+    return st;
+}
+
+static enum tc_status
+open_database(struct serve *s, struct tc_error *err)
+{
+    enum tc_status st;
+
+    if (s->cfg.database_url[0] != '\0')
+        snprintf(s->conninfo, sizeof(s->conninfo), "%s", s->cfg.database_url);
+    else if (s->cfg.use_private_cluster && (st = start_private_cluster(s, err)) != TC_OK)
+        return st;
+    /* An empty conninfo leaves host, database and user to libpq's PG* variables. */
+    if ((s->pool = tc_db_pool_create(s->conninfo, s->cfg.threads, err)) == NULL)
+        return err->status != TC_OK ? err->status : TC_EDB;
+    return run_migrations(s->pool, err);
+}
+
+static enum tc_status
+start(struct serve *s, struct tc_error *err)
+{
+    struct tc_server_options opts = {.cfg = &s->cfg};
+    enum tc_status st;
+
+    if ((st = harden_process(err)) != TC_OK || (st = open_database(s, err)) != TC_OK)
+        return st;
+    opts.pool = s->pool;
+    if ((st = tc_server_start(&opts, &s->srv, err)) != TC_OK)
+        return st;
+    printf("tincay %s listening on %s://%s%s%s:%u/ (public URL %s)\n", TC_VERSION,
+           s->cfg.tls_cert[0] != '\0' ? "https" : "http",
+           strchr(s->cfg.listen_host, ':') ? "[" : "", s->cfg.listen_host,
+           strchr(s->cfg.listen_host, ':') ? "]" : "", tc_server_port(s->srv), s->cfg.public_url);
+    fflush(stdout);
+    return TC_OK;
+}
+
+static void
+stop(struct serve *s)
+{
+    tc_server_stop(s->srv);
+    tc_db_pool_destroy(s->pool);
+    tc_cluster_stop(s->cluster);
+    xmlCleanupParser();
+}
+
+static int
+read_config(struct tc_config *cfg, struct tc_error *err)
+{
+    char report[4096] = "";
+
+    if (tc_config_from_env(cfg, report, sizeof(report), err) == TC_OK)
+        return 0;
+    fprintf(stderr, "tincay serve: invalid configuration\n%s", report[0] ? report : err->msg);
+    if (report[0] == '\0')
+        fputc('\n', stderr);
+    return 1;
+}
+
+int
+tc_cmd_serve(int argc, char **argv)
+{
+    struct serve s = {0};
+    struct tc_error err = TC_ERROR_INIT(tc_cli_lang());
+    sigset_t stop_signals;
+    int sig = 0;
+
+    (void)argv;
+    if (argc > 1) {
+        fprintf(stderr, "usage: tincay serve (configured by TINCAY_* variables)\n");
+        return 2;
+    }
+    if (read_config(&s.cfg, &err) != 0)
+        return 1;
+    tc_log_set_level(s.cfg.log_level);
+    if (sodium_init() < 0) {
+        fprintf(stderr, "tincay serve: could not initialise libsodium\n");
+        return 1;
+    }
+    xmlInitParser();
+    /* Before any thread starts, so that every thread inherits the mask and only sigwait sees them.
+     */
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (start(&s, &err) != TC_OK) {
+        stop(&s);
+        return tc_cli_fail(&err);
+    }
+    sigwait(&stop_signals, &sig);
+    tc_log(TC_LOG_INFO, NULL, "%s received: finishing requests in flight, then stopping",
+           sig == SIGINT ? "SIGINT" : "SIGTERM");
+    stop(&s);
+    return 0;
+}
