@@ -185,9 +185,11 @@ attach_one(struct tc_db_conn *conn, struct ingest_ctx *c, long long id,
         if ((st = tc_spool_read_all(a->file, c->arena, &read, &size, err)) != TC_OK)
             return st;
         bytes = read;
+        tc_spool_sha256_hex(a->file, hex); /* hashed while it was spooled */
+    } else {
+        crypto_hash_sha256(digest, bytes, size);
+        sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
     }
-    crypto_hash_sha256(digest, bytes, size);
-    sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
     {
         const char *params[6] = {int_param(c->arena, id),
                                  a->name,
