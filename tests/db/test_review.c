@@ -77,11 +77,9 @@ setup(void **state)
                                .xml_len = 9,
                                .publish = true};
 
-    tc_test_db_create("review", f.conninfo, sizeof(f.conninfo));
-    if ((f.pool = tc_db_pool_create(f.conninfo, 1, &err)) == NULL ||
-        (f.conn = tc_db_acquire(f.pool, 1000, &err)) == NULL ||
-        tc_migrate(f.conn, NULL, &err) != TC_OK ||
-        tc_forms_insert(f.conn, &form, &f.form, &err) != TC_OK) {
+    if (tc_test_db_open("review", 1, f.conninfo, sizeof(f.conninfo), &f.pool, &f.conn) != 0)
+        return -1;
+    if (tc_forms_insert(f.conn, &form, &f.form, &err) != TC_OK) {
         fprintf(stderr, "setup: %s: %s\n", err.msg, err.detail);
         return -1;
     }
@@ -99,9 +97,7 @@ teardown(void **state)
 {
     struct fixture *f = *state;
 
-    tc_db_release(f->pool, f->conn);
-    tc_db_pool_destroy(f->pool);
-    tc_test_db_drop(f->conninfo);
+    tc_test_db_close(f->conninfo, f->pool, f->conn);
     return 0;
 }
 

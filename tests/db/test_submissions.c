@@ -51,15 +51,10 @@ static int
 setup(void **state)
 {
     static struct fixture f;
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
 
-    tc_test_db_create("submissions", f.conninfo, sizeof(f.conninfo));
-    if ((f.pool = tc_db_pool_create(f.conninfo, N_RACERS + 1, &err)) == NULL ||
-        (f.conn = tc_db_acquire(f.pool, 1000, &err)) == NULL ||
-        tc_migrate(f.conn, NULL, &err) != TC_OK) {
-        fprintf(stderr, "setup: %s: %s\n", err.msg, err.detail);
+    if (tc_test_db_open("submissions", N_RACERS + 1, f.conninfo, sizeof(f.conninfo), &f.pool,
+                        &f.conn) != 0)
         return -1;
-    }
     f.form = add_form(f.conn, "survey", false);
     f.other_form = add_form(f.conn, "other", false);
     f.protected_form = add_form(f.conn, "members", true);
@@ -72,9 +67,7 @@ teardown(void **state)
 {
     struct fixture *f = *state;
 
-    tc_db_release(f->pool, f->conn);
-    tc_db_pool_destroy(f->pool);
-    tc_test_db_drop(f->conninfo);
+    tc_test_db_close(f->conninfo, f->pool, f->conn);
     return 0;
 }
 
