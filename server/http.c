@@ -20,6 +20,7 @@
 #include "routes.h"
 #include "tincay/arena.h"
 #include "tincay/config.h"
+#include "tincay/db.h"
 #include "tincay/log.h"
 #include "tincay/strbuf.h"
 
@@ -35,6 +36,7 @@
 #define DISCARD_MAX          (1024u * 1024u)       /* read past a cap before closing instead */
 #define TLS_FILE_MAX         (1024u * 1024u)
 #define STOP_POLL_MS         10u
+#define DB_WAIT_MS           5000u /* for a pooled connection, before answering 503 */
 
 static const char CSP_HTML[] = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
                                "form-action 'self'";
@@ -43,6 +45,7 @@ static const char JSON_TYPE[] = "application/json; charset=utf-8";
 struct tc_server {
     const struct tc_config *cfg;
     struct tc_db_pool *pool;
+    struct tc_auth *auth;
     struct MHD_Daemon *daemon;
     struct tc_route *routes; /* the product's table, then the options' extra routes */
     size_t n_routes;
@@ -89,6 +92,7 @@ struct tc_request { /* lives inside its own arena */
     enum tc_lang lang;
     void *state;
     const char *client_addr;
+    struct tc_db_conn *db; /* tc_req_db: released with the arena */
     bool answered, has_query;
     unsigned int status_sent;
     uint64_t bytes_sent;
@@ -212,6 +216,26 @@ tc_req_body(const struct tc_request *req, size_t *len)
     return tc_strbuf_str(&req->body);
 }
 
+void
+tc_req_body_wipe(struct tc_request *req)
+{
+    if (req->body.data != NULL)
+        sodium_memzero(req->body.data, req->body.len);
+}
+
+struct tc_db_conn *
+tc_req_db(struct tc_request *req, struct tc_error *err)
+{
+    if (req->db != NULL)
+        return req->db;
+    if (req->srv->pool == NULL) {
+        tc_fail(err, TC_EBUSY, "database is unavailable, try again later");
+        return NULL;
+    }
+    req->db = tc_db_acquire_for(req->srv->pool, req->arena, DB_WAIT_MS, err);
+    return req->db;
+}
+
 void *
 tc_req_state(const struct tc_request *req)
 {
@@ -234,6 +258,12 @@ struct tc_db_pool *
 tc_server_pool(const struct tc_server *srv)
 {
     return srv->pool;
+}
+
+struct tc_auth *
+tc_server_auth(const struct tc_server *srv)
+{
+    return srv->auth;
 }
 
 /* ---- client address, TLS, loopback ---- */
@@ -959,6 +989,7 @@ tc_server_start(const struct tc_server_options *opts, struct tc_server **out, st
         return tc_fail(err, TC_ENOMEM, "out of memory");
     srv->cfg = opts->cfg;
     srv->pool = opts->pool;
+    srv->auth = opts->auth;
     srv->deadline_ms = or_default(opts->deadline_ms, DEFAULT_DEADLINE_MS);
     srv->stop_wait_ms = or_default(opts->stop_wait_ms, DEFAULT_STOP_WAIT_MS);
     if ((st = build_routes(srv, opts, err)) != TC_OK || (st = load_tls(srv, err)) != TC_OK ||
