@@ -1,7 +1,8 @@
 /*
  * tincay's browser form filling: mounts ODK Web Forms on the page's #odk-form element.
  * The page (server/handlers/fill.c) gives, as data- attributes of that element, the URLs of
- * the form's XML, of its media and of tincay's OpenRosa submission endpoint; the CSRF token
+ * the form's XML, of its media and of tincay's OpenRosa submission endpoint (the status
+ * line's data-text-* attributes hold the messages in the page's language); the CSRF token
  * of the session in <meta name="csrf-token">, and the nonce that the Content-Security-Policy
  * admits for <style> elements in <meta property="csp-nonce">. Nothing runs inline.
  */
@@ -12,7 +13,14 @@ const root = document.getElementById('odk-form');
 const status = document.getElementById('fill-status');
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? '';
 const nonce = document.querySelector('meta[property="csp-nonce"]')?.nonce ?? '';
-const text = JSON.parse(document.getElementById('fill-text')?.textContent ?? '{}');
+/* Messages in the page's language, from the data-text-* attributes of the status line. */
+const text = {
+  sending: status.dataset.textSending,
+  sent: status.dataset.textSent,
+  offline: status.dataset.textOffline,
+  refused: status.dataset.textRefused,
+  noForm: status.dataset.textNoForm,
+};
 
 function say(kind, message) {
   status.textContent = message;
