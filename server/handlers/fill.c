@@ -29,16 +29,11 @@
     "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' blob:; "                  \
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-/* Only the page to fill: a form, its media and its answers never sit in a cache. */
+/* A form, its media and the page holding the session's CSRF token never sit in a cache. */
 static enum tc_status
 no_store(struct tc_response *resp, struct tc_error *err)
 {
-    enum tc_status st;
-
-    if ((st = tc_resp_header(resp, "Cache-Control", "no-store", err)) != TC_OK ||
-        (st = tc_resp_header(resp, "X-Content-Type-Options", "nosniff", err)) != TC_OK)
-        return st;
-    return tc_resp_header(resp, "Referrer-Policy", "same-origin", err);
+    return tc_resp_header(resp, "Cache-Control", "no-store", err);
 }
 
 /*

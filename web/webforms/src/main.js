@@ -83,9 +83,15 @@ async function start() {
   const app = createApp({
     render: () => h(OdkWebForm, { formXml, fetchFormAttachment, onSubmit: submit }),
   });
+  /*
+   * The plugin installs PrimeVue, which writes its theme into <style> elements as soon as it
+   * is installed: its options gain the page's nonce (the plugin takes no options of its own).
+   */
+  const use = app.use;
+  app.use = (plugin, options, ...rest) =>
+    use.call(app, plugin, options?.theme ? { ...options, csp: { nonce } } : options, ...rest);
   app.use(webFormsPlugin);
-  /* PrimeVue writes its theme into <style> elements: they carry the page's nonce. */
-  app.config.globalProperties.$primevue.config.csp = { nonce };
+  app.use = use;
   app.mount(root);
   root.dataset.ready = 'true';
 }
