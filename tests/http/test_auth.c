@@ -395,6 +395,16 @@ login_sets_a_strict_cookie_and_logout_ends_it(void **state)
     json_decref(j);
     reply_free(&r);
     assert_int_equal(audit_rows(env->pool, "login.ok", "alice", "ok"), 1);
+    {
+        /* HTTPS ended at the trusted proxy: the cookie is Secure. */
+        const char *const tls[] = {"Content-Type: application/json", "X-Forwarded-Proto: https",
+                                   NULL};
+
+        http(env->port, "POST", "/api/v1/session", tls, body, &r);
+        assert_int_equal(r.status, 200);
+        assert_non_null(strstr(header_value(&r, "Set-Cookie"), "; Secure"));
+        reply_free(&r);
+    }
 
     log_in(env, "alice", token);
     snprintf(cookie, sizeof(cookie), "Cookie: " TC_AUTH_COOKIE "=%s", token);
