@@ -1,7 +1,7 @@
 /*
  * The store's side of HTTP Basic against a real PostgreSQL: tc_login_verify (a login
  * without a session, with the rate limits and the password stamp), tc_user_get_by_id
- * (the stamp read back), and tc_app_user_form_rows (every version of assigned forms).
+ * (the stamp read back), and the forms of an app user (every version of those assigned).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -155,7 +155,8 @@ form_rows_are_every_version_of_assigned_forms(void **state)
     struct env *env = *state;
     struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
     long long a1 = add_form(env, "a", "1"), a2 = add_form(env, "a", "2");
-    char token[TC_APP_TOKEN_LEN + 1];
+    char token[TC_APP_TOKEN_LEN + 1], other[TC_APP_TOKEN_LEN + 1];
+    struct tc_app_user au;
     long long app;
     int64_t *rows;
     size_t n;
@@ -169,6 +170,26 @@ form_rows_are_every_version_of_assigned_forms(void **state)
     assert_int_equal(n, 2);
     assert_int_equal(rows[0], a1);
     assert_int_equal(rows[1], a2);
+
+    rows = NULL;
+    assert_int_equal(
+        tc_app_user_lookup_with_forms(env->conn, token, env->arena, &au, &rows, &n, &err), TC_OK);
+    assert_int_equal(au.id, app);
+    assert_string_equal(au.name, "phone");
+    assert_int_equal(n, 2);
+    assert_int_equal(rows[0], a1);
+    assert_int_equal(rows[1], a2);
+    assert_int_equal(tc_app_user_create(env->conn, "idle", 0, 0, other, &app, &err), TC_OK);
+    assert_int_equal(
+        tc_app_user_lookup_with_forms(env->conn, other, env->arena, &au, &rows, &n, &err), TC_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(tc_app_user_revoke(env->conn, app, &err), TC_OK);
+    assert_int_equal(
+        tc_app_user_lookup_with_forms(env->conn, other, env->arena, &au, &rows, &n, &err),
+        TC_EFORBIDDEN);
+    assert_int_equal(
+        tc_app_user_lookup_with_forms(env->conn, "not-a-token", env->arena, &au, &rows, &n, &err),
+        TC_EFORBIDDEN);
 }
 
 int
