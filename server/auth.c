@@ -22,7 +22,7 @@
 #define DEFAULT_ENTRIES   4096u
 #define CACHE_WAYS        4u /* entries per set; the oldest of a full set is evicted */
 #define DIGEST_BYTES      crypto_generichash_BYTES
-#define BASIC_ENCODED_MAX (((TC_AUTH_BASIC_MAX + 2) / 3) * 4)
+#define BASIC_ENCODED_MAX ((((size_t)TC_AUTH_BASIC_MAX + 2) / 3) * 4)
 #define AUDIT_LOGIN_MAX   TC_LOGIN_MAX
 #define CHALLENGE         "Basic realm=\"tincay\", charset=\"UTF-8\""
 
@@ -262,7 +262,8 @@ tc_auth_parse_basic(const char *header, char buf[TC_AUTH_BASIC_MAX + 1], const c
         return 1;
     b64 = header + 5 + strspn(header + 5, " \t");
     b64_len = strcspn(b64, " \t");
-    if (b64_len == 0 || b64_len > BASIC_ENCODED_MAX || b64[b64_len + strspn(b64 + b64_len, " \t")])
+    if (b64_len == 0 || b64_len > BASIC_ENCODED_MAX ||
+        b64[b64_len + strspn(b64 + b64_len, " \t")] != '\0')
         return -1;
     if (sodium_base642bin((unsigned char *)buf, TC_AUTH_BASIC_MAX, b64, b64_len, NULL, &len, &end,
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
@@ -369,8 +370,8 @@ audit_login_name(struct tc_request *req, const char *login)
         return tc_arena_strdup(tc_req_arena(req), folded);
     if ((out = tc_arena_alloc(tc_req_arena(req), AUDIT_LOGIN_MAX + 1)) == NULL)
         return NULL;
-    for (; login[n] != '\0' && n < AUDIT_LOGIN_MAX; n++)
-        out[n] = login[n] > 0x20 && login[n] < 0x7f ? login[n] : '?';
+    for (; n < AUDIT_LOGIN_MAX && login[n] != '\0'; n++)
+        out[n] = (unsigned char)login[n] > 0x20 && (unsigned char)login[n] < 0x7f ? login[n] : '?';
     out[n] = '\0';
     return out;
 }
@@ -421,9 +422,8 @@ identify_app_user(struct tc_request *req, const char *token, struct tc_principal
 
     if (conn == NULL)
         return err->status;
-    if ((st = tc_app_user_lookup(conn, token, tc_req_arena(req), &au, err)) != TC_OK ||
-        (st = tc_app_user_form_rows(conn, au.id, tc_req_arena(req), &forms, &n_forms, err)) !=
-            TC_OK)
+    st = tc_app_user_lookup_with_forms(conn, token, tc_req_arena(req), &au, &forms, &n_forms, err);
+    if (st != TC_OK)
         return st;
     *out = (struct tc_principal){
         .kind = TC_PRINCIPAL_APP_USER,
@@ -558,13 +558,13 @@ tc_auth_identify(struct tc_request *req, struct tc_principal *out, struct tc_err
     const char *token = tc_req_param(req, "token");
     const char *cookie = tc_req_cookie(req, TC_AUTH_COOKIE);
     const char *authorization = tc_req_header(req, "Authorization");
-    enum tc_status st;
 
     *out = (struct tc_principal){.kind = TC_PRINCIPAL_NONE, .role = TC_ROLE_COUNT};
     if (token != NULL)
         return identify_app_user(req, token, out, err);
     if (cookie != NULL && cookie[0] != '\0') {
-        st = identify_session(req, cookie, out, err);
+        enum tc_status st = identify_session(req, cookie, out, err);
+
         /* A stale cookie beside Basic credentials (a browser that also logged in): use those. */
         if (st != TC_EUNAUTH || authorization == NULL)
             return st;

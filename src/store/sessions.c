@@ -197,13 +197,13 @@ static enum tc_status
 settle(struct tc_db_conn *conn, const struct opening *o, struct tc_error *err)
 {
     const char *clear[] = {o->a->account_key};
-    const char *rehash[] = {o->user_id, o->new_hash, o->old_hash};
-    enum tc_status st;
+    enum tc_status st = tc_db_exec(conn, sql_clear_failures, 1, clear, o->a->arena, NULL, err);
 
-    if ((st = tc_db_exec(conn, sql_clear_failures, 1, clear, o->a->arena, NULL, err)) != TC_OK)
-        return st;
-    if (o->new_hash != NULL)
+    if (st == TC_OK && o->new_hash != NULL) {
+        const char *rehash[] = {o->user_id, o->new_hash, o->old_hash};
+
         st = tc_db_exec(conn, sql_rehash, 3, rehash, o->a->arena, NULL, err);
+    }
     return st;
 }
 
