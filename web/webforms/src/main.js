@@ -38,6 +38,8 @@ function fetchFormAttachment(url) {
 
 /* The text of the OpenRosaResponse message, when the answer carries one. */
 async function openRosaMessage(response) {
+  /* Only XML is parsed: Chromium's report of a parse error carries a style attribute. */
+  if (!/[/+]xml\b/.test(response.headers.get('Content-Type') ?? '')) return '';
   try {
     const doc = new DOMParser().parseFromString(await response.text(), 'application/xml');
     return doc.getElementsByTagNameNS('*', 'message')[0]?.textContent?.trim() ?? '';
