@@ -1,9 +1,11 @@
 /*
  * Browser form filling (ODK Web Forms served by tincay): a collector logs in, opens
- * /fill/livelihood_needs, answers every required question, sends it, and the submission is
- * in the database with those answers. The page's Content-Security-Policy is exactly the
- * intended one and nothing on the page breaks it; a cookie-authenticated POST /submission
- * without the CSRF token is refused.
+ * /fill/<form>, answers every required question, sends it to tincay's own POST /submission,
+ * and the submission is in the database with those answers: the shipped livelihood survey
+ * (forms/livelihood_needs.xml, with its media, personal fields sealed on arrival) and a
+ * small form without protected fields (fixtures/market_group.xml). The page's
+ * Content-Security-Policy is exactly the intended one and nothing on the page breaks it; a
+ * cookie-authenticated POST /submission without the CSRF token is refused.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -76,6 +78,10 @@ const ANSWERS = [
   ['Phần vốn đối ứng nhóm tự đóng góp', '20000000'],
   ['Trong 5 năm qua nhóm đã nhận hỗ trợ', 'Không'],
   ['Các thành viên đồng ý cung cấp họ tên', 'Không'],
+  /* fixtures/market_group.xml */
+  ['Tên tổ nhóm', 'Tổ dệt Nậm Cuổi'],
+  ['Số thành viên', '23'],
+  ['Lĩnh vực chính', 'Dệt thổ cẩm'],
 ];
 
 function answerFor(label) {
@@ -99,6 +105,7 @@ before(async () => {
       join(sourceDir, 'forms/media/livelihood_needs', f),
     ),
   ]);
+  tincay(db.env, ['form', 'add', join(sourceDir, 'tests/e2e/fixtures/market_group.xml')]);
   server = await startServer(db.env);
   browser = await launchBrowser();
 });
@@ -160,7 +167,12 @@ async function answer(page, { index, kind, label }) {
   }
 }
 
-test('a collector fills the livelihood survey in the browser and it is stored', async () => {
+/*
+ * Open /fill/<formId> logged in, check the page's headers, answer what the form asks (as
+ * relevance reveals more) until nothing required is left, send it, and wait for the answer.
+ * Returns the status line's state and text, and what broke the page's CSP.
+ */
+async function fillAndSend(formId, shot) {
   const page = await loggedIn();
   const violations = [];
   page.on('console', (m) => {
@@ -168,50 +180,87 @@ test('a collector fills the livelihood survey in the browser and it is stored', 
   });
   page.on('pageerror', (e) => violations.push(`page error: ${e.message}`));
 
-  const response = await page.goto(`${server.url}/fill/livelihood_needs`);
+  const response = await page.goto(`${server.url}/fill/${formId}`);
   assert.equal(response.status(), 200);
   assert.match(response.headers()['content-security-policy'], EXPECTED_CSP);
   assert.equal(response.headers()['cache-control'], 'no-store');
   await page.waitForSelector('#odk-form[data-ready=true] .question-container');
-  await screenshot(page, 'fill-livelihood');
+  if (shot) await screenshot(page, shot);
 
-  /* Answer what the form asks, as relevance reveals more, until nothing required is left. */
   for (let round = 0; round < 200; round++) {
     const left = await unanswered(page);
     if (left.length === 0) break;
     await answer(page, left[0]);
   }
   assert.deepEqual(await unanswered(page), []);
-
   await page.getByRole('button', { name: 'Send' }).click();
   await page.waitForSelector('#fill-status[data-state=sent], #fill-status[data-state=error]');
-  assert.equal(
-    await page.getAttribute('#fill-status', 'data-state'),
-    'sent',
-    await page.textContent('#fill-status'),
-  );
-  assert.deepEqual(violations, [], 'nothing on the page breaks its CSP');
-
-  const rows = psql(
-    db.name,
-    `SELECT s.form_id, u.login, s.values->>'group_name', s.values->>'members_total',
-            s.values->>'legal_form', s.instance_id LIKE 'uuid:%'
-       FROM submissions s JOIN users u ON u.id = s.submitter_id`,
-  );
-  assert.equal(rows, `livelihood_needs|${LOGIN}|${GROUP_NAME}|14|tht|t`);
+  const result = {
+    state: await page.getAttribute('#fill-status', 'data-state'),
+    text: await page.textContent('#fill-status'),
+    violations,
+  };
   await page.close();
+  return result;
+}
+
+test('a form without protected fields, filled in the browser, is stored with its answers', async () => {
+  const sent = await fillAndSend('market_group', null);
+  assert.equal(sent.state, 'sent', sent.text);
+  assert.deepEqual(sent.violations, [], 'nothing on the page breaks its CSP');
+  const row = psql(
+    db.name,
+    `SELECT u.login, s.form_version, s.values->'group'->>'group_name',
+            s.values->'group'->>'members', s.values->'group'->>'activity',
+            s.instance_id LIKE 'uuid:%', s.review_state
+       FROM submissions s JOIN users u ON u.id = s.submitter_id
+      WHERE s.form_id = 'market_group'`,
+  );
+  assert.equal(row, `${LOGIN}|2026112901|Tổ dệt Nậm Cuổi|23|weaving|t|received`);
 });
 
-test('a cookie-authenticated POST /submission without the CSRF token is refused', async () => {
-  const page = await loggedIn();
-  const before = psql(db.name, 'SELECT count(*) FROM submissions');
-  const xml =
-    '<data id="livelihood_needs"><meta><instanceID>uuid:6f1c1b1e-2b8e-4e55-9a41-0c7d2f2a9d10</instanceID></meta></data>';
-  const r = await page.request.post(`${server.url}/submission`, {
-    headers: { 'X-OpenRosa-Version': '1.0' },
-    multipart: { xml_submission_file: { name: 'submission.xml', mimeType: 'text/xml', buffer: Buffer.from(xml) } },
+test('a collector fills the livelihood survey in the browser and it is stored', async () => {
+  const sent = await fillAndSend('livelihood_needs', 'fill-livelihood');
+  assert.equal(sent.state, 'sent', sent.text);
+  assert.deepEqual(sent.violations, [], 'nothing on the page breaks its CSP');
+  const row = psql(
+    db.name,
+    `SELECT u.login, s.values->'identity'->>'group_name',
+            s.values->'membership'->>'members_total', s.values->'identity'->>'legal_form',
+            s.instance_id LIKE 'uuid:%'
+       FROM submissions s JOIN users u ON u.id = s.submitter_id
+      WHERE s.form_id = 'livelihood_needs'`,
+  );
+  assert.equal(row, `${LOGIN}|${GROUP_NAME}|14|tht|t`);
+});
+
+test('a cookie-authenticated POST /submission needs the CSRF token', async () => {
+  const page = await browser.context.newPage();
+  const login = await page.request.post(`${server.url}/api/v1/session`, {
+    data: { login: LOGIN, password: PASSWORD },
   });
-  assert.equal(r.status(), 403, await r.text());
-  assert.equal(psql(db.name, 'SELECT count(*) FROM submissions'), before);
+  const { csrf } = await login.json();
+  const xml = Buffer.from(
+    '<data id="market_group" version="2026112901"><group><group_name>Tổ rau an toàn</group_name>' +
+      '<members>7</members><activity>crop</activity></group>' +
+      '<meta><instanceID>uuid:6f1c1b1e-2b8e-4e55-9a41-0c7d2f2a9d10</instanceID></meta></data>',
+  );
+  const post = (headers) =>
+    page.request.post(`${server.url}/submission`, {
+      headers: { 'X-OpenRosa-Version': '1.0', ...headers },
+      multipart: { xml_submission_file: { name: 'submission.xml', mimeType: 'text/xml', buffer: xml } },
+    });
+  const stored = () =>
+    psql(db.name, "SELECT count(*) FROM submissions WHERE instance_id = 'uuid:6f1c1b1e-2b8e-4e55-9a41-0c7d2f2a9d10'");
+
+  const without = await post({});
+  assert.equal(without.status(), 403, await without.text());
+  const wrong = await post({ 'X-CSRF-Token': 'A'.repeat(43) });
+  assert.equal(wrong.status(), 403, await wrong.text());
+  assert.equal(stored(), '0');
+
+  const right = await post({ 'X-CSRF-Token': csrf });
+  assert.equal(right.status(), 201, await right.text());
+  assert.equal(stored(), '1');
   await page.close();
 });
