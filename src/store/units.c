@@ -780,6 +780,23 @@ rewrap_escrow(struct tc_db_conn *conn, const struct tc_vault_kdf *kdf, long long
     return st;
 }
 
+/* Check `password` against the account's stored hash (TC_EUNAUTH when wrong or none). */
+static enum tc_status
+verify_password(struct tc_db_conn *conn, const struct tc_vault_kdf *kdf, long long user_id,
+                const char *password, size_t len, struct tc_arena *arena, struct tc_error *err)
+{
+    const char *params[] = {ll_text(arena, user_id)};
+    struct tc_db_result *res;
+    enum tc_status st;
+
+    if ((st = tc_db_exec(conn, sql_user_role, 1, params, arena, &res, err)) != TC_OK)
+        return st;
+    if (tc_db_rows(res) == 0 || tc_db_is_null(res, 0, 1))
+        return tc_fail(err, TC_EUNAUTH, "wrong login or password");
+    st = tc_password_verify(kdf->gate, tc_db_value(res, 0, 1), password, len, NULL, err);
+    return st == TC_EUNAUTH ? tc_fail(err, TC_EUNAUTH, "wrong login or password") : st;
+}
+
 enum tc_status
 tc_vault_password_change(struct tc_db_conn *conn, const struct tc_vault_kdf *kdf, long long user_id,
                          const char *old_password, size_t old_len, const char *new_password,
@@ -793,7 +810,9 @@ tc_vault_password_change(struct tc_db_conn *conn, const struct tc_vault_kdf *kdf
     if (arena == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
     params[0] = ll_text(arena, user_id);
-    if ((st = tc_db_exec(conn, sql_member_wraps, 1, params, arena, &res, err)) != TC_OK)
+    /* The old password must be right even for an account that holds no wrap yet. */
+    if ((st = verify_password(conn, kdf, user_id, old_password, old_len, arena, err)) != TC_OK ||
+        (st = tc_db_exec(conn, sql_member_wraps, 1, params, arena, &res, err)) != TC_OK)
         goto out;
     for (size_t i = 0; i < tc_db_rows(res) && st == TC_OK; i++)
         st = rewrap_member(conn, kdf, user_id, res, i, old_password, old_len, new_password, new_len,
@@ -910,21 +929,6 @@ struct redeem {
 };
 
 static enum tc_status
-check_password(struct tc_db_conn *conn, const struct redeem *r, struct tc_error *err)
-{
-    const char *params[] = {ll_text(r->arena, r->user_id)};
-    struct tc_db_result *res;
-    enum tc_status st;
-
-    if ((st = tc_db_exec(conn, sql_user_role, 1, params, r->arena, &res, err)) != TC_OK)
-        return st;
-    if (tc_db_rows(res) == 0 || tc_db_is_null(res, 0, 1))
-        return tc_fail(err, TC_EUNAUTH, "wrong login or password");
-    st = tc_password_verify(r->kdf->gate, tc_db_value(res, 0, 1), r->password, r->len, NULL, err);
-    return st == TC_EUNAUTH ? tc_fail(err, TC_EUNAUTH, "wrong login or password") : st;
-}
-
-static enum tc_status
 redeem_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
 {
     struct redeem *r = ctx;
@@ -972,7 +976,7 @@ tc_invitation_redeem(struct tc_db_conn *conn, const struct tc_vault_kdf *kdf, co
         return tc_fail(err, TC_EUNAUTH, "this invitation is unknown, used or expired");
     if ((r.arena = tc_arena_create(2048)) == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
-    if ((st = check_password(conn, &r, err)) == TC_OK)
+    if ((st = verify_password(conn, kdf, user_id, password, len, r.arena, err)) == TC_OK)
         st = tc_db_transact(conn, false, redeem_txn, &r, err);
     if (st == TC_OK && unit_id_out != NULL)
         *unit_id_out = r.unit_id;
