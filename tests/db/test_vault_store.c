@@ -350,6 +350,7 @@ password_change_rewraps_and_reset_goes_through_escrow(void **state)
     check(tc_vault_password_change(f->conn, &f->kdf, f->host, host_pw, strlen(host_pw), new_pw,
                                    strlen(new_pw), &err),
           &err);
+    check(tc_user_set_password(f->conn, f->gate, "host1", new_pw, strlen(new_pw), &err), &err);
     assert_int_equal(tc_unit_key_open_member(f->conn, &f->kdf, f->unit_a, f->host, host_pw,
                                              strlen(host_pw), &key, &err),
                      TC_EUNAUTH);
@@ -364,6 +365,7 @@ password_change_rewraps_and_reset_goes_through_escrow(void **state)
 
     /* Admin reset: the wrap is gone; an escrow officer's reset is refused. */
     check(tc_vault_password_reset(f->conn, f->host, &deleted, &err), &err);
+    check(tc_user_set_password(f->conn, f->gate, "host1", host_pw, strlen(host_pw), &err), &err);
     assert_true(deleted);
     assert_int_equal(tc_unit_key_open_member(f->conn, &f->kdf, f->unit_a, f->host, new_pw,
                                              strlen(new_pw), &key, &err),
@@ -387,11 +389,21 @@ password_change_rewraps_and_reset_goes_through_escrow(void **state)
     check(tc_vault_password_change(f->conn, &f->kdf, f->escrow, escrow_pw, strlen(escrow_pw),
                                    new_pw, strlen(new_pw), &err),
           &err);
+    check(tc_user_set_password(f->conn, f->gate, "escrow12", new_pw, strlen(new_pw), &err), &err);
     check(tc_escrow_open(f->conn, &f->kdf, f->escrow, new_pw, strlen(new_pw), &escrow_key, &err),
           &err);
     tc_unit_key_free(escrow_key);
+    /* The old password opens nothing any more, and does not pass as the old one either. */
+    assert_int_equal(tc_escrow_open(f->conn, &f->kdf, f->escrow, escrow_pw, strlen(escrow_pw),
+                                    &escrow_key, &err),
+                     TC_EUNAUTH);
+    assert_int_equal(tc_vault_password_change(f->conn, &f->kdf, f->escrow, escrow_pw,
+                                              strlen(escrow_pw), new_pw, strlen(new_pw), &err),
+                     TC_EUNAUTH);
     check(tc_vault_password_change(f->conn, &f->kdf, f->escrow, new_pw, strlen(new_pw), escrow_pw,
                                    strlen(escrow_pw), &err),
+          &err);
+    check(tc_user_set_password(f->conn, f->gate, "escrow12", escrow_pw, strlen(escrow_pw), &err),
           &err);
 
     /* Removing a member deletes their wrap. */
