@@ -106,8 +106,8 @@ enum tc_status tc_unit_member_remove(struct tc_db_conn *conn, long long unit_id,
 
 /*
  * A password change of `user_id`: every member wrap and their escrow key are re-wrapped
- * under the new password (the old one opens them; TC_EUNAUTH when it does not). Call it in
- * the transaction that stores the new password hash.
+ * under the new password. The old one must match the account's stored hash and open them
+ * (TC_EUNAUTH otherwise). Call it in the transaction that stores the new password hash.
  */
 enum tc_status tc_vault_password_change(struct tc_db_conn *conn, const struct tc_vault_kdf *kdf,
                                         long long user_id, const char *old_password, size_t old_len,
@@ -150,7 +150,9 @@ enum tc_status tc_invitation_redeem(struct tc_db_conn *conn, const struct tc_vau
 /*
  * Right after tc_login succeeded with `password`: unwrap each unit key of `user_id`'s member
  * wraps (and an escrow officer's own key) and wrap them again under the key of session
- * `token`, stored with the session (deleted with it). `*n_out` (may be NULL) counts them.
+ * `token`, stored with the session (deleted with it). `*n_out` (may be NULL) counts them;
+ * a wrap the password does not open (made under an earlier one) is skipped, not an error.
+ * Costs one Argon2id per wrap, through the gate (TC_EBUSY when full).
  */
 enum tc_status tc_vault_session_open(struct tc_db_conn *conn, const struct tc_vault_kdf *kdf,
                                      const char *token, long long user_id, const char *password,
