@@ -111,6 +111,31 @@ enum tc_status tc_dek_stream_decrypt(const struct tc_dek *dek, const char *form_
                                      struct tc_arena *arena, unsigned char **out, size_t *out_len,
                                      struct tc_error *err);
 
+/*
+ * The same stream format, a piece at a time, for attachments that live in spool files or go
+ * out in an HTTP response. Both write what they produce to `sink` (the signature of
+ * tc_spool_sink_fn, so tc_spool_copy can feed a sealer directly). Create, write any number of
+ * times, finish once (a sealer writes its FINAL chunk; an opener checks the stream was whole),
+ * then free (accepts NULL; wipes).
+ */
+typedef enum tc_status (*tc_vault_sink_fn)(void *ctx, const unsigned char *data, size_t len,
+                                           struct tc_error *err);
+struct tc_stream;
+
+enum tc_status tc_stream_seal_create(const struct tc_dek *dek, const char *form_id,
+                                     const char *instance_id, const char *name,
+                                     tc_vault_sink_fn sink, void *sink_ctx, struct tc_stream **out,
+                                     struct tc_error *err);
+enum tc_status tc_stream_open_create(const struct tc_dek *dek, const char *form_id,
+                                     const char *instance_id, const char *name,
+                                     tc_vault_sink_fn sink, void *sink_ctx, struct tc_stream **out,
+                                     struct tc_error *err);
+/* `stream` is a struct tc_stream *, typed void * to serve as a sink itself. */
+enum tc_status tc_stream_write(void *stream, const unsigned char *data, size_t len,
+                               struct tc_error *err);
+enum tc_status tc_stream_finish(struct tc_stream *stream, struct tc_error *err);
+void tc_stream_free(struct tc_stream *stream);
+
 /* ---- personal class ----------------------------------------------------------------------- */
 
 struct tc_plain_value {

@@ -406,8 +406,8 @@ tc_dek_decrypt(const struct tc_dek *dek, const char *form_id, const char *instan
 #define SS_HEADER crypto_secretstream_xchacha20poly1305_HEADERBYTES
 #define SS_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
 
-static void
-stream_key(const struct tc_dek *dek, unsigned char key[32])
+void
+tc_dek_stream_key(const struct tc_dek *dek, unsigned char key[32])
 {
     crypto_kdf_derive_from_key(key, 32, 2, "tcattach", dek->key);
 }
@@ -428,7 +428,7 @@ tc_dek_stream_encrypt(const struct tc_dek *dek, const char *form_id, const char 
         return tc_fail(err, TC_EINVAL, "an attachment name is too long");
     if ((buf = tc_arena_alloc(arena, SS_HEADER + len + n_chunks * SS_ABYTES)) == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
-    stream_key(dek, key);
+    tc_dek_stream_key(dek, key);
     crypto_secretstream_xchacha20poly1305_init_push(&state, buf, key);
     sodium_memzero(key, sizeof(key));
     p = buf + SS_HEADER;
@@ -464,7 +464,7 @@ tc_dek_stream_decrypt(const struct tc_dek *dek, const char *form_id, const char 
         return tc_fail(err, TC_EINTERNAL, "an attachment does not open");
     if ((buf = tc_arena_secret(arena, len)) == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
-    stream_key(dek, key);
+    tc_dek_stream_key(dek, key);
     rc = crypto_secretstream_xchacha20poly1305_init_pull(&state, sealed, key);
     sodium_memzero(key, sizeof(key));
     while (rc == 0 && pos < len && tag != crypto_secretstream_xchacha20poly1305_TAG_FINAL) {

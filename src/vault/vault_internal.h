@@ -62,6 +62,10 @@ enum tc_status tc_kdf_password(struct tc_password_gate *gate, const char *passwo
 /* The key a session's wraps are made under, from its token (43 base64url characters). */
 int tc_session_wrap_key(const char *token, unsigned char key[32], unsigned char id_hash[32]);
 
+/* The secretstream key of a DEK's attachments (crypto_kdf subkey, context "tcattach"). */
+struct tc_dek;
+void tc_dek_stream_key(const struct tc_dek *dek, unsigned char key[32]);
+
 /* Memory in `arena` that is wiped (sodium_memzero) when the arena is destroyed. */
 void *tc_arena_secret(struct tc_arena *arena, size_t len);
 

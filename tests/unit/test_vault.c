@@ -306,6 +306,102 @@ attachment_stream_round_trip_and_truncation(void **state)
     tc_arena_destroy(arena);
 }
 
+/* A sink collecting what a stream writes. */
+struct collected {
+    unsigned char *data;
+    size_t len, cap;
+};
+
+static enum tc_status
+collect(void *ctx, const unsigned char *data, size_t len, struct tc_error *err)
+{
+    struct collected *c = ctx;
+
+    (void)err;
+    if (c->len + len > c->cap) {
+        c->cap = (c->len + len) * 2;
+        c->data = realloc(c->data, c->cap);
+        assert_non_null(c->data);
+    }
+    if (len > 0)
+        memcpy(c->data + c->len, data, len);
+    c->len += len;
+    return TC_OK;
+}
+
+/* Feed `len` bytes to `s` in pieces of varying sizes, then finish. */
+static enum tc_status
+feed(struct tc_stream *s, const unsigned char *data, size_t len, struct tc_error *err)
+{
+    static const size_t pieces[] = {1, 7, 65535, 3, 65537, 100000, 17};
+    enum tc_status st = TC_OK;
+
+    for (size_t i = 0, pos = 0; st == TC_OK && pos < len; i++) {
+        size_t n = pieces[i % 7] < len - pos ? pieces[i % 7] : len - pos;
+
+        st = tc_stream_write(s, data + pos, n, err);
+        pos += n;
+    }
+    return st == TC_OK ? tc_stream_finish(s, err) : st;
+}
+
+static void
+attachment_streams_piece_by_piece(void **state)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_arena *arena = tc_arena_create(1 << 16);
+    static const size_t sizes[] = {0, 1, 65536, 2 * 65536 + 99};
+    size_t big = 2 * 65536 + 99, sealed_len = 0, len = 0;
+    unsigned char *data = malloc(big), *sealed, *plain;
+    struct tc_dek *dek = NULL;
+    struct tc_stream *s = NULL;
+
+    (void)state;
+    randombytes_buf(data, big);
+    assert_int_equal(tc_dek_create(&dek, &err), TC_OK);
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        struct collected c = {0}, back = {0};
+
+        /* Sealed piece by piece, opened at once; and the other way round. */
+        assert_int_equal(tc_stream_seal_create(dek, "f", "i", "a.jpg", collect, &c, &s, &err),
+                         TC_OK);
+        assert_int_equal(feed(s, data, sizes[k], &err), TC_OK);
+        tc_stream_free(s);
+        assert_int_equal(
+            tc_dek_stream_decrypt(dek, "f", "i", "a.jpg", c.data, c.len, arena, &plain, &len, &err),
+            TC_OK);
+        assert_int_equal(len, sizes[k]);
+        assert_memory_equal(plain, data, len);
+        assert_int_equal(tc_dek_stream_encrypt(dek, "f", "i", "a.jpg", data, sizes[k], arena,
+                                               &sealed, &sealed_len, &err),
+                         TC_OK);
+        assert_int_equal(tc_stream_open_create(dek, "f", "i", "a.jpg", collect, &back, &s, &err),
+                         TC_OK);
+        assert_int_equal(feed(s, sealed, sealed_len, &err), TC_OK);
+        tc_stream_free(s);
+        assert_int_equal(back.len, sizes[k]);
+        assert_true(back.len == 0 || memcmp(back.data, data, back.len) == 0);
+
+        /* Cut short, or with bytes after the end: refused when finished. */
+        back.len = 0;
+        assert_int_equal(tc_stream_open_create(dek, "f", "i", "a.jpg", collect, &back, &s, &err),
+                         TC_OK);
+        assert_int_equal(feed(s, sealed, sealed_len - 1, &err), TC_EINTERNAL);
+        tc_stream_free(s);
+        assert_int_equal(tc_stream_open_create(dek, "f", "i", "a.jpg", collect, &back, &s, &err),
+                         TC_OK);
+        assert_int_equal(tc_stream_write(s, sealed, sealed_len, &err), TC_OK);
+        assert_int_equal(tc_stream_write(s, sealed + 30, 20, &err), TC_OK);
+        assert_int_equal(tc_stream_finish(s, &err), TC_EINTERNAL);
+        tc_stream_free(s);
+        free(c.data);
+        free(back.data);
+    }
+    tc_dek_free(dek);
+    free(data);
+    tc_arena_destroy(arena);
+}
+
 static void
 names_normalise(void **state)
 {
@@ -416,6 +512,7 @@ main(void)
         cmocka_unit_test(personal_envelope_round_trip_and_binding),
         cmocka_unit_test(case_opens_only_with_its_unit_key),
         cmocka_unit_test(attachment_stream_round_trip_and_truncation),
+        cmocka_unit_test(attachment_streams_piece_by_piece),
         cmocka_unit_test(names_normalise),
         cmocka_unit_test(phones_normalise),
         cmocka_unit_test(blind_indexes_are_truncated_and_keyed),
