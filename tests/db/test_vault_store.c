@@ -23,6 +23,7 @@
 #include "tincay/units.h"
 #include "tincay/users.h"
 #include "tincay/vault.h"
+#include "vault/vault_internal.h"
 
 /*
  * Units, their keys and sealed data against a real PostgreSQL: escrow sealing, invitations,
@@ -613,6 +614,55 @@ sealed_case_opens_only_with_its_unit_key(void **state)
     tc_unit_key_free(b);
 }
 
+/* Whether `needle` (`n` bytes) occurs in `hay`. */
+static bool
+found(const char *hay, size_t len, const char *needle, size_t n)
+{
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(hay + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+static void
+dump_reveals_no_plaintext_and_no_key(void **state)
+{
+    static const char *const markers[] = {"Hoàng Thị Lan", "Lò Thị Mai", "Thành viên", "0912345678",
+                                          "hoang thi lan"};
+    struct fixture *f = *state;
+    struct tc_unit_key *a = escrow_unit_key(f, f->unit_a);
+    unsigned char kek[TC_KEY_BYTES];
+    char cmd[400], hex[2 * 32 + 1];
+    size_t len = 0, cap = 1 << 20;
+    char *dump = malloc(cap);
+    FILE *p;
+
+    snprintf(cmd, sizeof(cmd), "pg_dump --data-only --no-owner -d '%s'", f->conninfo);
+    assert_non_null(dump);
+    assert_non_null(p = popen(cmd, "r"));
+    for (size_t got; (got = fread(dump + len, 1, cap - len, p)) > 0;) {
+        len += got;
+        if (len == cap)
+            assert_non_null(dump = realloc(dump, cap *= 2));
+    }
+    assert_int_equal(pclose(p), 0);
+    /* The dump has the rows (sanity), and none of what was sealed into them. */
+    assert_true(found(dump, len, "DC-0000000a", 11));
+    assert_true(found(dump, len, "dctc-a", 6));
+    assert_true(found(dump, len, "Địa chỉ tin cậy A", strlen("Địa chỉ tin cậy A")));
+    for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
+        assert_false(found(dump, len, markers[i], strlen(markers[i])));
+    sodium_bin2hex(hex, sizeof(hex), tc_unit_key_secret(a), 32);
+    assert_false(found(dump, len, hex, 64));
+    assert_true(tc_keyring_copy_key(f->ring, NULL, kek, NULL));
+    sodium_bin2hex(hex, sizeof(hex), kek, sizeof(kek));
+    sodium_memzero(kek, sizeof(kek));
+    assert_false(found(dump, len, hex, 64));
+    sodium_memzero(hex, sizeof(hex));
+    tc_unit_key_free(a);
+    free(dump);
+}
+
 int
 main(void)
 {
@@ -629,6 +679,8 @@ main(void)
         cmocka_unit_test_setup_teardown(rotation_rewraps_every_data_key_and_leaves_ciphertexts,
                                         per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(sealed_case_opens_only_with_its_unit_key, per_test_setup,
+                                        per_test_teardown),
+        cmocka_unit_test_setup_teardown(dump_reveals_no_plaintext_and_no_key, per_test_setup,
                                         per_test_teardown),
     };
 
