@@ -192,7 +192,7 @@ tc_personal_open(struct tc_db_conn *conn, struct tc_keyring *ring, long long sub
                  struct tc_plain_value **values_out, size_t *n_values, struct tc_error *err)
 {
     struct tc_dek *dek = NULL;
-    struct keys_row k;
+    struct keys_row k = {0};
     enum tc_status st;
 
     *xml_out = NULL;
@@ -218,7 +218,7 @@ tc_sealed_open(struct tc_db_conn *conn, const struct tc_unit_key *key, long long
                struct tc_arena *arena, unsigned char **xml_out, size_t *xml_len,
                struct tc_dek **dek_out, struct tc_error *err)
 {
-    struct keys_row k;
+    struct keys_row k = {0};
     enum tc_status st;
 
     *xml_out = NULL;

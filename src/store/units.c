@@ -874,7 +874,7 @@ tc_invitation_create(struct tc_db_conn *conn, const struct tc_vault_kdf *kdf, lo
                      struct tc_error *err)
 {
     struct tc_arena *arena = tc_arena_create(1024);
-    unsigned char raw[32], hash[32], *pk;
+    unsigned char raw[32], hash[32], *pk = NULL;
     size_t pk_len = 0;
     struct tc_db_result *res;
     long long id = 0;

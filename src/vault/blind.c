@@ -108,7 +108,7 @@ tc_blind_normalise_name(const char *name, int birth_year, bool strip_diacritics,
 enum tc_status
 tc_blind_normalise_phone(const char *phone, char out[TC_BLIND_TEXT_MAX], struct tc_error *err)
 {
-    char digits[TC_BLIND_TEXT_MAX];
+    char digits[TC_BLIND_TEXT_MAX] = {0};
     size_t n = 0;
     const char *d = digits;
 

@@ -572,9 +572,11 @@ static enum tc_status
 load_writable(const char *path, struct key_set **out, struct tc_error *err)
 {
     struct stat sb;
-    enum tc_status st = read_file(path, out, &sb, err);
+    enum tc_status st;
 
-    if (st == TC_OK)
+    *out = NULL;
+    st = read_file(path, out, &sb, err);
+    if (st == TC_OK && *out != NULL)
         (void)sodium_mprotect_readwrite(*out);
     return st;
 }
@@ -585,8 +587,8 @@ tc_keyfile_rotate(const char *path, char new_id[TC_KEY_ID_LEN + 1], struct tc_er
     struct key_set *set = NULL;
     enum tc_status st;
 
-    if ((st = load_writable(path, &set, err)) != TC_OK)
-        return st;
+    if ((st = load_writable(path, &set, err)) != TC_OK || set == NULL)
+        return st != TC_OK ? st : tc_fail(err, TC_EINTERNAL, "key file not loaded");
     if (set->n >= TC_KEYRING_MAX) {
         st = tc_fail(err, TC_ECONFLICT, "key file holds %d keys; drop unused old keys first",
                      TC_KEYRING_MAX);
@@ -608,8 +610,8 @@ tc_keyfile_drop(const char *path, const char *key_id, struct tc_error *err)
     enum tc_status st;
     size_t i;
 
-    if ((st = load_writable(path, &set, err)) != TC_OK)
-        return st;
+    if ((st = load_writable(path, &set, err)) != TC_OK || set == NULL)
+        return st != TC_OK ? st : tc_fail(err, TC_EINTERNAL, "key file not loaded");
     for (i = 0; i < set->n && strcmp(set->keys[i].id, key_id) != 0; i++)
         ;
     if (i == set->n)
