@@ -149,7 +149,7 @@ load_keys(struct tc_db_conn *conn, long long submission, struct tc_arena *arena,
     };
     out->dek = tc_db_bytea(res, 0, 1, arena, &out->dek_len);
     out->xml = tc_db_bytea(res, 0, 5, arena, &out->xml_len);
-    if (out->dek == NULL)
+    if (out->dek == NULL || out->key_id == NULL || out->form_id == NULL || out->instance_id == NULL)
         return tc_fail(err, TC_EINTERNAL, "the data key of submission %lld is damaged", submission);
     return TC_OK;
 }
