@@ -32,11 +32,12 @@ static const struct command commands[] = {
      "A password is read from stdin when it is not a terminal, else generated and shown once.\n"
      "Roles: admin, collector, host, escrow, reviewer, approver, viewer. CODE: \"03388\" (the\n"
      "communes since 1 July 2025) or \"pre2025:03388\"."},
-    {"unit", tc_cmd_unit, "unit add|list|invite|join ...",
+    {"unit", tc_cmd_unit, "unit add|list|invite|join|remove ...",
      "Trusted Address units. `unit add CODE --name NAME --commune CODE` (its key is sealed to\n"
      "the province's escrow officer); `unit list`; `unit invite CODE --by LOGIN` (a member or\n"
      "the escrow officer; their password on stdin) prints a one-time invitation; `unit join\n"
-     "LOGIN` (the invitation, then LOGIN's password, on stdin) makes a host a member."},
+     "LOGIN` (the invitation, then LOGIN's password, on stdin) makes a host a member; `unit\n"
+     "remove CODE LOGIN` deletes a member's key."},
     {"keys", tc_cmd_keys, "keys status|rotate",
      "The server's key file (TINCAY_KEY_FILE). `keys status`: data keys per key id; `keys\n"
      "rotate`: a new current key, every data key re-wrapped under it while the server runs,\n"

@@ -16,7 +16,8 @@
     "usage: tincay unit add CODE --name NAME --commune CODE\n"                                     \
     "       tincay unit list\n"                                                                    \
     "       tincay unit invite CODE --by LOGIN    (LOGIN's password on stdin)\n"                   \
-    "       tincay unit join LOGIN                (invitation secret, then password, on stdin)\n"
+    "       tincay unit join LOGIN                (invitation secret, then password, on stdin)\n"  \
+    "       tincay unit remove CODE LOGIN\n"
 
 #define STDIN_MAX (2 * TC_PASSWORD_MAX_BYTES + 8)
 
@@ -306,6 +307,54 @@ out:
     return rc;
 }
 
+struct removal {
+    long long unit_id, user_id;
+};
+
+static enum tc_status
+remove_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
+{
+    const struct removal *r = ctx;
+
+    return tc_unit_member_remove(conn, r->unit_id, r->user_id, err);
+}
+
+static int
+cmd_remove(int argc, char **argv)
+{
+    struct tc_error err = TC_ERROR_INIT(tc_cli_lang());
+    struct tc_arena *arena = NULL;
+    struct tc_cli_db db = {0};
+    struct removal r;
+    struct tc_unit unit;
+    struct tc_user user;
+    int rc = 1;
+
+    if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-') {
+        fputs(USAGE, stderr);
+        return 2;
+    }
+    if ((arena = tc_arena_create(2048)) == NULL || tc_cli_db_open(&db, true, &err) != TC_OK ||
+        tc_unit_get(db.conn, argv[1], arena, &unit, &err) != TC_OK ||
+        tc_user_get(db.conn, argv[2], arena, &user, &err) != TC_OK) {
+        tc_cli_fail(&err);
+        goto out;
+    }
+    r = (struct removal){.unit_id = unit.id, .user_id = user.id};
+    if (tc_db_transact(db.conn, false, remove_txn, &r, &err) != TC_OK) {
+        tc_cli_fail(&err);
+        goto out;
+    }
+    printf("\"%s\" is no longer a member of unit \"%s\"; their key and session copies are "
+           "deleted\n",
+           user.login, unit.code);
+    rc = 0;
+out:
+    tc_cli_db_close(&db);
+    tc_arena_destroy(arena);
+    return rc;
+}
+
 int
 tc_cmd_unit(int argc, char **argv)
 {
@@ -313,10 +362,8 @@ tc_cmd_unit(int argc, char **argv)
         const char *name;
         int (*run)(int argc, char **argv);
     } subs[] = {
-        {"add", cmd_add},
-        {"list", cmd_list},
-        {"invite", cmd_invite},
-        {"join", cmd_join},
+        {"add", cmd_add},   {"list", cmd_list},     {"invite", cmd_invite},
+        {"join", cmd_join}, {"remove", cmd_remove},
     };
 
     for (size_t i = 0; argc > 1 && i < sizeof(subs) / sizeof(subs[0]); i++)

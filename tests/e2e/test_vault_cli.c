@@ -185,6 +185,16 @@ units_escrow_and_invitations(void **state)
     assert_int_equal(run("escrow password new\n", "user password esc97", out, sizeof(out)), 1);
     assert_int_equal(run("escrow password 97\n", "unit invite dctc-x --by esc97", out, sizeof(out)),
                      0);
+
+    /* Escrow recovery by invitation, then removal. */
+    second_line(out, secret, sizeof(secret));
+    snprintf(input, sizeof(input), "%s\nhost password reset\n", secret);
+    assert_int_equal(run(input, "unit join hostx", out, sizeof(out)), 0);
+    assert_int_equal(
+        run("host password reset\n", "unit invite dctc-x --by hostx", out, sizeof(out)), 0);
+    assert_int_equal(run(NULL, "unit remove dctc-x hostx", out, sizeof(out)), 0);
+    assert_int_equal(
+        run("host password reset\n", "unit invite dctc-x --by hostx", out, sizeof(out)), 1);
 }
 
 /* A personal submission sealed under the key file's current key, stored as ingest does. */
