@@ -9,8 +9,10 @@
 #include <libxml/parser.h>
 #include <sodium.h>
 
+#include "auth.h"
 #include "cli_db.h"
 #include "commands.h"
+#include "housekeeping.h"
 #include "http.h"
 #include "tincay/cluster.h"
 #include "tincay/config.h"
@@ -28,6 +30,8 @@ struct serve {
     struct tc_cluster *cluster;
     struct tc_db_pool *pool;
     struct tc_keyring *keyring;
+    struct tc_auth *auth; /* the password gate (one hash per core) and the Basic cache */
+    struct tc_housekeeping *housekeeping;
     struct tc_server *srv;
 };
 
@@ -120,7 +124,13 @@ start(struct serve *s, struct tc_error *err)
         return st;
     opts.pool = s->pool;
     opts.keyring = s->keyring;
-    if ((st = tc_server_start(&opts, &s->srv, err)) != TC_OK)
+    if ((s->auth = tc_auth_create(&(struct tc_auth_options){.cost = TC_PASSWORD_INTERACTIVE},
+                                  err)) == NULL)
+        return err->status;
+    opts.auth = s->auth;
+    if ((st = tc_server_start(&opts, &s->srv, err)) != TC_OK ||
+        (st = tc_housekeeping_start(s->pool, TC_HOUSEKEEPING_INTERVAL_S, &s->housekeeping, err)) !=
+            TC_OK)
         return st;
     port = tc_server_port(s->srv);
     settle_public_url(&s->cfg, port);
@@ -133,7 +143,9 @@ start(struct serve *s, struct tc_error *err)
 static void
 stop(struct serve *s)
 {
+    tc_housekeeping_stop(s->housekeeping);
     tc_server_stop(s->srv);
+    tc_auth_destroy(s->auth);
     tc_db_pool_destroy(s->pool);
     tc_cluster_stop(s->cluster);
     tc_keyring_close(s->keyring);
