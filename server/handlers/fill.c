@@ -235,6 +235,6 @@ tc_fill_render_error(struct tc_request *req, struct tc_response *resp, enum tc_s
                       "<title>tincay</title>\n</head>\n<body>\n<p>",
                       tc_lang_name(lang));
     tc_strbuf_append_html_escaped(
-        body, err->msg[0] != '\0' ? err->msg : tc_tr(lang, "The page could not be shown."));
+        body, err->msg[0] != '\0' ? err->msg : tc_tr(lang, tc_status_message(status)));
     tc_strbuf_appends(body, "</p>\n<p><a href=\"/\">tincay</a></p>\n</body>\n</html>\n");
 }
