@@ -145,7 +145,7 @@ tc_handle_fill_page(struct tc_request *req, struct tc_response *resp, struct tc_
     enum tc_status st;
 
     if (!tc_webforms_built_in())
-        return tc_fail(err, TC_EUNSUPPORTED, "this server was built without browser form filling");
+        return tc_fail(err, TC_ENOTFOUND, "this server was built without browser form filling");
     if ((st = fillable_form(req, NULL, &who, &row, err)) != TC_OK)
         return st;
     randombytes_buf(nonce_bytes, sizeof(nonce_bytes));
