@@ -162,7 +162,10 @@ async function answer(page, { index, kind, label }) {
   } else {
     const input = q.locator('input.p-inputtext, textarea').first();
     const numeric = (await input.getAttribute('role')) === 'spinbutton';
-    await input.fill(value ?? (numeric ? '1' : 'Thử nghiệm'));
+    const text = value ?? (numeric ? '1' : 'Thử nghiệm');
+    /* Number fields take keystrokes (PrimeVue's InputNumber formats as one types). */
+    if (numeric) await input.pressSequentially(text);
+    else await input.fill(text);
     await input.press('Tab');
   }
 }
