@@ -9,12 +9,20 @@
 # package.json or package-lock.json change. With it off, the table is empty and the fill
 # page says that browser form filling is not built in.
 find_program(TC_NPM npm)
-if(TC_NPM)
-    set(tc_webforms_default ON)
-else()
-    set(tc_webforms_default OFF)
+find_program(TC_NODE node)
+set(tc_webforms_default OFF)
+if(TC_NPM AND TC_NODE)
+    execute_process(COMMAND ${TC_NODE} --version OUTPUT_VARIABLE tc_node_version
+                    OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE tc_node_result)
+    string(REGEX REPLACE "^v" "" tc_node_version "${tc_node_version}")
+    # vite 6 runs on Node.js 18 (Debian 12's) and later.
+    if(tc_node_result EQUAL 0 AND tc_node_version VERSION_GREATER_EQUAL 18)
+        set(tc_webforms_default ON)
+    else()
+        message(STATUS "ODK Web Forms needs Node.js 18 or later (found \"${tc_node_version}\")")
+    endif()
 endif()
-option(TC_WEBFORMS "Build ODK Web Forms into the binary (needs node and npm)"
+option(TC_WEBFORMS "Build ODK Web Forms into the binary (needs Node.js 18+ and npm)"
        ${tc_webforms_default})
 
 function(tc_webforms data_c entry_c)
@@ -24,8 +32,9 @@ function(tc_webforms data_c entry_c)
              "#include \"tincay/embedded.h\"\nconst char tc_webforms_entry_js[] = \"\";\nconst char tc_webforms_entry_css[] = \"\";\n")
         return()
     endif()
-    if(NOT TC_NPM)
-        message(FATAL_ERROR "TC_WEBFORMS is on but npm was not found (scripts/ensure-packages build installs it)")
+    if(NOT TC_NPM OR NOT TC_NODE)
+        message(FATAL_ERROR "TC_WEBFORMS is on but node or npm was not found "
+                            "(scripts/ensure-packages build installs them)")
     endif()
     set(src ${PROJECT_SOURCE_DIR}/web/webforms)
     set(work ${CMAKE_BINARY_DIR}/webforms)

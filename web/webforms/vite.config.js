@@ -16,6 +16,8 @@ export default defineConfig({
   /* Output directory: TC_WEBFORMS_OUT_DIR from the CMake build, else dist/ for a manual run. */
   build: {
     outDir: process.env.TC_WEBFORMS_OUT_DIR || 'dist',
+    /* The engine uses top-level await; these browsers (2022 on) run it. */
+    target: ['chrome107', 'edge107', 'firefox104', 'safari16'],
     emptyOutDir: true,
     manifest: 'manifest.json',
     assetsDir: '',
