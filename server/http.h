@@ -16,9 +16,11 @@ struct tc_strbuf;
 struct json_t;
 
 /*
- * The HTTP daemon (libmicrohttpd; server/http.c is the only file that includes it) and
- * the API handlers see. A request lives in its own arena: everything a handler
- * allocates from tc_req_arena() goes away when the request completes.
+ * The HTTP daemon (libmicrohttpd: server/http.c is the only file that includes it), and
+ * the API that handlers see. A request lives in its own arena: everything a handler
+ * allocates from tc_req_arena() goes away when the request completes. Handlers are
+ * called once the whole body is in (or streamed through on_chunk), on one of the pool's
+ * threads; they may block on the database.
  */
 struct tc_server;
 struct tc_request;
@@ -90,7 +92,11 @@ void tc_req_set_lang(struct tc_request *req, enum tc_lang lang);
 /* The body of a TC_BODY_BUFFERED route (NUL-terminated; "" when empty). */
 const char *tc_req_body(const struct tc_request *req, size_t *len);
 
-/* One pointer a route may keep across on_chunk calls and its handler. */
+/*
+ * One pointer a route may keep across on_chunk calls and its handler. Whatever it holds
+ * must be released through tc_arena_defer(tc_req_arena(req), ...): when on_chunk fails or
+ * the client goes away, the handler is never called.
+ */
 void *tc_req_state(const struct tc_request *req);
 void tc_req_set_state(struct tc_request *req, void *state);
 
@@ -103,8 +109,9 @@ void tc_resp_status(struct tc_response *resp, unsigned int status);
 void tc_resp_content_type(struct tc_response *resp, const char *type);
 
 /*
- * The body, built in place; the dispatcher hands it to MHD with tc_strbuf_take. A
- * handler that fills it and returns an error keeps its own error body.
+ * The body, built in place (at most 64 MiB); the dispatcher hands it to MHD with
+ * tc_strbuf_take. A handler that fills it and returns an error keeps its own error body
+ * (and its status, if it set one of 400 or more; else the error's).
  */
 struct tc_strbuf *tc_resp_body(struct tc_response *resp);
 
