@@ -46,7 +46,12 @@ enum tc_field_type {
 enum tc_protect { TC_PROTECT_NONE = 0, TC_PROTECT_PERSONAL, TC_PROTECT_CONFIDENTIAL };
 
 /* tc:role: what a field means to tincay. */
-enum tc_field_role { TC_ROLE_NONE = 0, TC_ROLE_COMMUNE, TC_ROLE_VILLAGE, TC_ROLE_CASE_CODE };
+enum tc_field_role {
+    TC_FIELD_ROLE_NONE = 0,
+    TC_FIELD_ROLE_COMMUNE,
+    TC_FIELD_ROLE_VILLAGE,
+    TC_FIELD_ROLE_CASE_CODE
+};
 
 /* Bits of tc_form_field.flags. */
 enum {

@@ -470,7 +470,7 @@ record_leaf(struct validator *v, const struct scope *s, const struct tc_form_fie
     if (f->report && (st = add_value(v, &v->out.report_values, &sub->n_report, &v->out.cap_report,
                                      s, f, value, protect)) != TC_OK)
         return st;
-    if (f->role != TC_ROLE_NONE)
+    if (f->role != TC_FIELD_ROLE_NONE)
         st = add_value(v, &v->out.role_values, &sub->n_roles, &v->out.cap_roles, s, f, value,
                        protect);
     return st;

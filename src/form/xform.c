@@ -433,11 +433,11 @@ apply_tincay_attrs(struct loader *ld, xmlNodePtr bind, const char *nodeset, stru
     }
     if (role != NULL) {
         if (strcmp(role, "commune") == 0)
-            f->role = TC_ROLE_COMMUNE;
+            f->role = TC_FIELD_ROLE_COMMUNE;
         else if (strcmp(role, "village") == 0)
-            f->role = TC_ROLE_VILLAGE;
+            f->role = TC_FIELD_ROLE_VILLAGE;
         else if (strcmp(role, "case-code") == 0)
-            f->role = TC_ROLE_CASE_CODE;
+            f->role = TC_FIELD_ROLE_CASE_CODE;
         else
             return tc_fail(ld->err, TC_EINVAL,
                            "bind \"%s\" at line %ld has an unknown tc:role \"%s\"", nodeset,

@@ -466,6 +466,7 @@ format_days(char *out, size_t size, double days, bool with_time)
     long y, m, d, whole = (long)floor(days);
     double secs = (days - (double)whole) * 86400.0;
     long s = (long)floor(secs + 0.5);
+    char text[128]; /* wide enough for any long values: the copy below then cannot truncate */
 
     if (s >= 86400) {
         whole++;
@@ -473,10 +474,11 @@ format_days(char *out, size_t size, double days, bool with_time)
     }
     civil_from_days(whole, &y, &m, &d);
     if (with_time)
-        snprintf(out, size, "%04ld-%02ld-%02ldT%02ld:%02ld:%02ld.000Z", y, m, d, s / 3600,
+        snprintf(text, sizeof(text), "%04ld-%02ld-%02ldT%02ld:%02ld:%02ld.000Z", y, m, d, s / 3600,
                  s / 60 % 60, s % 60);
     else
-        snprintf(out, size, "%04ld-%02ld-%02ld", y, m, d);
+        snprintf(text, sizeof(text), "%04ld-%02ld-%02ld", y, m, d);
+    snprintf(out, size, "%s", text);
 }
 
 static bool

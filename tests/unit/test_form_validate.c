@@ -120,7 +120,7 @@ good_submission_has_no_findings_and_nested_values(void **state)
     assert_int_equal(sub->n_report, 1);
     assert_string_equal(sub->report_values[0].value, "02131");
     assert_int_equal(sub->n_roles, 2);
-    assert_int_equal(sub->role_values[0].field->role, TC_ROLE_COMMUNE);
+    assert_int_equal(sub->role_values[0].field->role, TC_FIELD_ROLE_COMMUNE);
     assert_string_equal(sub->role_values[1].value, "Bản Nà Hẩu");
 }
 
@@ -411,8 +411,10 @@ confidential_form_keeps_only_report_fields_plain(void **state)
     assert_int_equal(tc_form_load(form, strlen(form), &m, &err), TC_OK);
     assert_int_equal(tc_submission_parse(xml, strlen(xml), m, TC_LANG_EN, fx->arena, &sub, &err),
                      TC_OK);
-    assert_string_equal(sub->values_json, "{\"month\":\"2025-06\",\"victim\":{}}");
-    assert_int_equal(sub->n_protected, 2);
+    /* The case code stays plain: it links follow-ups and identifies nobody. */
+    assert_string_equal(sub->values_json,
+                        "{\"month\":\"2025-06\",\"victim\":{},\"code\":\"K7Q2\"}");
+    assert_int_equal(sub->n_protected, 1);
     assert_string_equal(sub->protected_values[0].path, "/case/victim/name");
     assert_int_equal(sub->protected_values[0].protect, TC_PROTECT_CONFIDENTIAL);
     assert_int_equal(sub->n_roles, 1);
