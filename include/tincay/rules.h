@@ -184,6 +184,10 @@ char *tc_rules_normalize_name(const char *s, bool strip_marks, struct tc_arena *
 enum tc_status tc_ruleset_store(struct tc_db_conn *conn, const char *xml, size_t len,
                                 const struct tc_form_model *form, struct tc_error *err);
 
+/* As tc_ruleset_store, against the newest stored version of the form the ruleset names. */
+enum tc_status tc_ruleset_install(struct tc_db_conn *conn, const char *xml, size_t len,
+                                  struct tc_error *err);
+
 /*
  * Make (id, version) the active ruleset of its form (the previous one stays stored with
  * its scores) and queue a "rescore" job; its id in *job_id (may be NULL).
@@ -254,6 +258,14 @@ enum tc_status tc_areas_load_csv(struct tc_db_conn *conn, const char *path, size
 /* Write DIR/villages.csv (name,label,commune) from the village rows of `areas`. */
 enum tc_status tc_areas_villages_csv(struct tc_db_conn *conn, const char *dir, size_t *n_written,
                                      struct tc_error *err);
+
+/*
+ * The registry's blind index (32 hex digits) of a group name in commune "ERA:CODE", keyed
+ * with the deployment's registry key (made on first use); *out NULL for an empty name.
+ */
+enum tc_status tc_rules_name_index(struct tc_db_conn *conn, const char *group_name,
+                                   const char *commune, struct tc_arena *arena, const char **out,
+                                   struct tc_error *err);
 
 /* Set the allocation of a commune ("ERA:CODE") and year. */
 enum tc_status tc_allocation_set(struct tc_db_conn *conn, const char *commune, int year,

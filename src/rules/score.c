@@ -251,8 +251,8 @@ tc_rules_eval(const struct tc_ruleset *rs, struct tc_rules_doc *doc,
 }
 
 /* Whole đồng, rounded down: never recommend a fraction above what was assessed. */
-static long long
-dong(double x)
+long long
+tc_rules_dong(double x)
 {
     if (!(x > 0))
         return 0;
@@ -290,7 +290,7 @@ tc_rules_recommend(struct tc_score *s, const struct tc_money_terms *t)
         return;
     }
     s->has_recommendation = true;
-    need = dong(s->keys.need);
+    need = tc_rules_dong(s->keys.need);
     if (t->remaining <= 0) {
         s->reco_reason = TC_RECO_ALLOCATION_EXHAUSTED;
         return;
@@ -388,8 +388,8 @@ number_or_null(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
-char *
-tc_score_gates_json(const struct tc_score *s, struct tc_arena *arena)
+json_t *
+tc_score_gates_j(const struct tc_score *s)
 {
     static const char *const names[] = {"pass", "fail", "n/a"};
     json_t *a = json_array();
@@ -400,11 +400,17 @@ tc_score_gates_json(const struct tc_score *s, struct tc_arena *arena)
                                            names[g->outcome], "reason", g->reason, "message",
                                            texts(g->message_vi, g->message_en)));
     }
-    return dump(a, arena);
+    return a;
 }
 
 char *
-tc_score_points_json(const struct tc_score *s, struct tc_arena *arena)
+tc_score_gates_json(const struct tc_score *s, struct tc_arena *arena)
+{
+    return dump(tc_score_gates_j(s), arena);
+}
+
+json_t *
+tc_score_points_j(const struct tc_score *s)
 {
     json_t *a = json_array();
 
@@ -415,11 +421,17 @@ tc_score_points_json(const struct tc_score *s, struct tc_arena *arena)
                                            number_or_null(p->value), "answered", p->answered,
                                            "label", texts(p->label_vi, p->label_en)));
     }
-    return dump(a, arena);
+    return a;
 }
 
 char *
-tc_score_ties_json(const struct tc_score *s, struct tc_arena *arena)
+tc_score_points_json(const struct tc_score *s, struct tc_arena *arena)
+{
+    return dump(tc_score_points_j(s), arena);
+}
+
+json_t *
+tc_score_ties_j(const struct tc_score *s)
 {
     json_t *a = json_array();
 
@@ -427,7 +439,13 @@ tc_score_ties_json(const struct tc_score *s, struct tc_arena *arena)
         json_array_append_new(a, json_pack("{s:s, s:o, s:s}", "id", s->ties[i].id, "value",
                                            number_or_null(s->ties[i].value), "order",
                                            s->ties[i].descending ? "desc" : "asc"));
-    return dump(a, arena);
+    return a;
+}
+
+char *
+tc_score_ties_json(const struct tc_score *s, struct tc_arena *arena)
+{
+    return dump(tc_score_ties_j(s), arena);
 }
 
 static json_t *
@@ -436,8 +454,8 @@ money_or_null(bool has, long long v)
     return has ? json_integer(v) : json_null();
 }
 
-char *
-tc_score_reasons_json(const struct tc_score *s, struct tc_arena *arena)
+json_t *
+tc_score_reasons_j(const struct tc_score *s)
 {
     const struct tc_money_terms *t = &s->money;
     json_t *failed = json_array(), *terms;
@@ -449,11 +467,15 @@ tc_score_reasons_json(const struct tc_score *s, struct tc_arena *arena)
                       s->keys.norm_item != NULL ? json_string(s->keys.norm_item) : json_null(),
                       "norm_row", money_or_null(t->has_norm_row, t->norm_row_id), "ceiling",
                       money_or_null(t->has_ceiling, t->ceiling), "need",
-                      money_or_null(s->keys.has_need, dong(s->keys.need)), "remaining",
+                      money_or_null(s->keys.has_need, tc_rules_dong(s->keys.need)), "remaining",
                       money_or_null(t->has_allocation, t->remaining));
-    return dump(json_pack("{s:s, s:s, s:o, s:o}", "recommendation",
-                          tc_reco_reason_code(s->reco_reason), "message",
-                          tc_reco_reason_message(s->reco_reason), "failed_gates", failed, "terms",
-                          terms),
-                arena);
+    return json_pack("{s:s, s:s, s:o, s:o}", "recommendation", tc_reco_reason_code(s->reco_reason),
+                     "message", tc_reco_reason_message(s->reco_reason), "failed_gates", failed,
+                     "terms", terms);
+}
+
+char *
+tc_score_reasons_json(const struct tc_score *s, struct tc_arena *arena)
+{
+    return dump(tc_score_reasons_j(s), arena);
 }
