@@ -64,6 +64,7 @@ struct tc_score_keys {
     const char *registration_number;        /* "" when absent */
     const char *group_name;                 /* "" when absent */
     int year;                               /* allocation year; 0 when unknown */
+    const char *date;                       /* YYYY-MM-DD for norm validity; "" when unknown */
     const char *norm_item;                  /* first <norm> whose test holds, or NULL */
     bool has_need;
     double need; /* assessed cost net of counterpart, đồng */

@@ -46,7 +46,8 @@ struct tc_ruleset {
     struct tc_arena *arena;
     const char *id, *form_id, *root_name, *title_vi, *title_en, *legal_basis;
     int version;
-    struct tc_rule_expr key_commune, key_village, key_registration, key_group_name, key_year;
+    struct tc_rule_expr key_commune, key_village, key_registration, key_group_name, key_year,
+        key_date;
     struct tc_rule_gate *gates;
     size_t n_gates;
     struct tc_rule_criterion *criteria;

@@ -564,7 +564,8 @@ load_keys(struct loader *ld, xmlNodePtr root)
     if ((st = compile_expr(ld, k, "commune", true, &rs->key_commune)) != TC_OK ||
         (st = compile_expr(ld, k, "village", false, &rs->key_village)) != TC_OK ||
         (st = compile_expr(ld, k, "registration", false, &rs->key_registration)) != TC_OK ||
-        (st = compile_expr(ld, k, "group-name", false, &rs->key_group_name)) != TC_OK)
+        (st = compile_expr(ld, k, "group-name", false, &rs->key_group_name)) != TC_OK ||
+        (st = compile_expr(ld, k, "date", false, &rs->key_date)) != TC_OK)
         return st;
     return compile_expr(ld, k, "year", true, &rs->key_year);
 }

@@ -5,6 +5,7 @@
  */
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +108,21 @@ eval_string(xmlXPathContextPtr ctx, struct tc_rules_doc *doc, const struct tc_ru
     return out;
 }
 
+/* "YYYY-MM-DD", a real calendar day: the database casts it to date. */
+static bool
+is_iso_date(const char *s)
+{
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, m, d;
+    char tail;
+
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+        sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 1900 || m < 1 || m > 12 ||
+        d < 1 || d > days[m - 1])
+        return false;
+    return m != 2 || d < 29 || (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
+}
+
 static double
 round2(double x)
 {
@@ -130,8 +146,11 @@ fill_keys(const struct tc_ruleset *rs, xmlXPathContextPtr ctx, struct tc_rules_d
     k->village_name = eval_string(ctx, doc, &rs->key_village, arena);
     k->registration_number = eval_string(ctx, doc, &rs->key_registration, arena);
     k->group_name = eval_string(ctx, doc, &rs->key_group_name, arena);
+    k->date = eval_string(ctx, doc, &rs->key_date, arena);
+    if (k->date != NULL && !is_iso_date(k->date))
+        k->date = "";
     if (k->commune_era == NULL || k->village_name == NULL || k->registration_number == NULL ||
-        k->group_name == NULL)
+        k->group_name == NULL || k->date == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
     k->year = isfinite(year) && year >= 1900 && year <= 9999 ? (int)year : 0;
     k->need = eval_number(ctx, doc, &rs->need);
@@ -310,7 +329,8 @@ static const struct {
     [TC_RECO_OK] = {"ok", "recommended amount is the smallest of norm ceiling, assessed cost "
                           "net of counterpart, and remaining allocation"},
     [TC_RECO_NOT_ELIGIBLE] = {"not_eligible", "not eligible: a gate failed"},
-    [TC_RECO_NO_NORM_ITEM] = {"no_norm_item", "no norm item applies"},
+    [TC_RECO_NO_NORM_ITEM] =
+        {"no_norm_item", "no norm row applies (no item matches, or none is valid at the date)"},
     [TC_RECO_NORM_NOT_SET] = {"norm_not_set", "norm amount not set"},
     [TC_RECO_NO_NEED] = {"no_need", "assessed cost net of counterpart is unknown"},
     [TC_RECO_NO_ALLOCATION] = {"no_allocation", "no allocation for the commune and year"},

@@ -125,7 +125,8 @@ static const char sql_facts[] =
     "       n.id, n.max_amount, coalesce(n.requires_counterpart, false),"
     "       coalesce(n.counterpart_share, 0), al.remaining"
     "  FROM jsonb_to_recordset($1::jsonb) AS k(i int, era text, code text, village text,"
-    "                                           reg text, idx text, year int, item text)"
+    "                                           reg text, idx text, year int, item text,"
+    "                                           date date)"
     "  LEFT JOIN LATERAL (SELECT verified, kv, dbkk FROM areas"
     "                      WHERE era = k.era AND commune_code = k.code"
     "                        AND (village_name = k.village OR village_name IS NULL)"
@@ -135,7 +136,10 @@ static const char sql_facts[] =
     "                       FROM support_registry"
     "                      WHERE (k.reg <> '' AND lower(registration_number) = lower(k.reg))"
     "                         OR name_index = k.idx) r ON true"
-    "  LEFT JOIN norms_current n ON n.item = k.item"
+    "  LEFT JOIN LATERAL (SELECT * FROM norms WHERE item = k.item"
+    "                        AND (k.date IS NULL OR ((valid_from IS NULL OR valid_from <= k.date)"
+    "                        AND (valid_to IS NULL OR valid_to >= k.date)))"
+    "                      ORDER BY id DESC LIMIT 1) n ON true"
     "  LEFT JOIN allocations_remaining al"
     "         ON al.era = k.era AND al.commune_code = k.code AND al.year = k.year"
     " ORDER BY k.i";
@@ -151,9 +155,10 @@ struct item {
 static json_t *
 key_row(size_t i, const struct tc_score_keys *k, const char *village, const char *idx)
 {
-    return json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s?, s:i, s:s?}", "i", (json_int_t)i, "era",
+    return json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s?, s:i, s:s?, s:s?}", "i", (json_int_t)i, "era",
                      k->commune_era, "code", k->commune_code, "village", village, "reg",
-                     k->registration_number, "idx", idx, "year", k->year, "item", k->norm_item);
+                     k->registration_number, "idx", idx, "year", k->year, "item", k->norm_item,
+                     "date", k->date[0] != '\0' ? k->date : NULL);
 }
 
 /* Keys of every item, then the facts and money terms of all of them in one query. */

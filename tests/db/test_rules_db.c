@@ -450,6 +450,18 @@ recommended_amount_uses_norm_and_allocation(void **state)
     assert_true(s.has_recommendation && s.recommended == 0);
     assert_int_equal(s.reco_reason, TC_RECO_ALLOCATION_EXHAUSTED);
     assert_int_equal(tc_allocation_set(f->conn, "post2025:03390", 2026, 100000000, &err), TC_OK);
+
+    /* a newer row valid only from 2027 does not apply to a survey of March 2026 */
+    assert_int_equal(tc_db_exec_simple(f->conn,
+                                       "INSERT INTO norms (item, name_vi, name_en, unit,"
+                                       " max_amount, valid_from, legal_basis, set_by)"
+                                       " SELECT item, name_vi, name_en, unit, 99000000,"
+                                       " '2027-01-01', 'demo 2027', 'test' FROM norms_current"
+                                       " WHERE item = 'P8-C2-LIVELIHOOD-GROUP'",
+                                       &err),
+                     TC_OK);
+    arrive(f, values(f, "post2025:03390", "Bản Hon", "Tổ K", ""), &s);
+    assert_true(s.has_recommendation && s.recommended == 30000000);
 }
 
 static void
