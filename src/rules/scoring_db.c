@@ -15,6 +15,7 @@
 #include "tincay/arena.h"
 #include "tincay/db.h"
 #include "tincay/jobs.h"
+#include "tincay/strbuf.h"
 
 #define REGISTRY_KEY_NAME "registry"
 
@@ -152,13 +153,30 @@ struct item {
     bool ok; /* parsed and evaluated */
 };
 
-static json_t *
-key_row(size_t i, const struct tc_score_keys *k, const char *village, const char *idx)
+static void
+json_opt(struct tc_strbuf *sb, const char *key, const char *v)
 {
-    return json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s?, s:i, s:s?, s:s?}", "i", (json_int_t)i, "era",
-                     k->commune_era, "code", k->commune_code, "village", village, "reg",
-                     k->registration_number, "idx", idx, "year", k->year, "item", k->norm_item,
-                     "date", k->date[0] != '\0' ? k->date : NULL);
+    tc_strbuf_appends(sb, key);
+    if (v != NULL && v[0] != '\0')
+        tc_json_string(sb, v);
+    else
+        tc_strbuf_appends(sb, "null");
+}
+
+static void
+key_row(struct tc_strbuf *sb, size_t i, const struct tc_score_keys *k, const char *village,
+        const char *idx)
+{
+    tc_strbuf_appendf(sb, "%s{\"i\":%zu,\"year\":%d", i > 0 ? "," : "", i, k->year);
+    json_opt(sb, ",\"era\":", k->commune_era);
+    json_opt(sb, ",\"code\":", k->commune_code);
+    json_opt(sb, ",\"village\":", village);
+    tc_strbuf_appends(sb, ",\"reg\":");
+    tc_json_string(sb, k->registration_number);
+    json_opt(sb, ",\"idx\":", idx);
+    json_opt(sb, ",\"item\":", k->norm_item);
+    json_opt(sb, ",\"date\":", k->date);
+    tc_strbuf_appendc(sb, '}');
 }
 
 /* Keys of every item, then the facts and money terms of all of them in one query. */
@@ -167,15 +185,13 @@ lookup_facts(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct item *
              struct tc_arena *arena, struct tc_money_terms *terms, struct tc_error *err)
 {
     unsigned char key[32];
-    json_t *rows = json_array();
+    struct tc_strbuf rows = TC_STRBUF_INIT(256u << 20);
     struct tc_db_result *res = NULL;
     enum tc_status st;
-    char *text = NULL;
 
-    if (rows == NULL)
-        return tc_fail(err, TC_ENOMEM, "out of memory");
     if ((st = registry_key(conn, key, err)) != TC_OK)
         goto out;
+    tc_strbuf_appendc(&rows, '[');
     for (size_t i = 0; i < n; i++) {
         struct tc_score_keys *k = &items[i].score.keys;
         const char *village, *idx;
@@ -187,13 +203,15 @@ lookup_facts(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct item *
                       ? tc_rules_normalize_name(k->village_name, false, arena)
                       : NULL;
         idx = name_index(key, k->group_name, k->commune_era, k->commune_code, arena);
-        json_array_append_new(rows, key_row(i, k, village, idx));
+        key_row(&rows, i, k, village, idx);
     }
-    if ((text = json_dumps(rows, JSON_COMPACT)) == NULL) {
+    tc_strbuf_appendc(&rows, ']');
+    if (tc_strbuf_failed(&rows)) {
         st = tc_fail(err, TC_ENOMEM, "out of memory");
         goto out;
     }
-    if ((st = tc_db_exec(conn, sql_facts, 1, (const char *[]){text}, arena, &res, err)) != TC_OK)
+    if ((st = tc_db_exec(conn, sql_facts, 1, (const char *[]){tc_strbuf_str(&rows)}, arena, &res,
+                         err)) != TC_OK)
         goto out;
     for (size_t r = 0; r < tc_db_rows(res); r++) {
         size_t i = (size_t)tc_db_int(res, r, 0, 0);
@@ -216,8 +234,7 @@ lookup_facts(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct item *
     }
 out:
     sodium_memzero(key, sizeof(key));
-    free(text);
-    json_decref(rows);
+    tc_strbuf_cleanup(&rows);
     return st;
 }
 
@@ -237,49 +254,63 @@ static const char sql_upsert[] =
     "   commune_era = EXCLUDED.commune_era, commune_code = EXCLUDED.commune_code,"
     "   year = EXCLUDED.year, computed_at = EXCLUDED.computed_at";
 
-static json_t *
-nullable_int(bool has, long long v)
+static void
+json_int_or_null(struct tc_strbuf *sb, const char *key, bool has, long long v)
 {
-    return has ? json_integer(v) : json_null();
+    if (has)
+        tc_strbuf_appendf(sb, "%s%lld", key, v);
+    else
+        tc_strbuf_appendf(sb, "%snull", key);
 }
 
-static json_t *
-score_row(const struct item *it)
+static void
+score_row(struct tc_strbuf *sb, const struct item *it, bool first)
 {
     const struct tc_score *s = &it->score;
 
-    return json_pack(
-        "{s:I, s:b, s:o, s:o, s:f, s:o, s:s?, s:o, s:o, s:o, s:o, s:s, s:s, s:o}", "s",
-        (json_int_t)it->id, "e", s->eligible, "g", tc_score_gates_j(s), "p", tc_score_points_j(s),
-        "t", s->total, "tb", tc_score_ties_j(s), "ni", s->keys.norm_item, "nid",
-        nullable_int(s->money.has_norm_row, s->money.norm_row_id), "c",
-        nullable_int(s->money.has_ceiling, s->money.ceiling), "rec",
-        nullable_int(s->has_recommendation, s->recommended), "rs", tc_score_reasons_j(s), "era",
-        s->keys.commune_era, "code", s->keys.commune_code, "y",
-        s->keys.year > 0 ? json_integer(s->keys.year) : json_null());
+    tc_strbuf_appendf(sb, "%s{\"s\":%lld,\"e\":%s,\"t\":%.2f", first ? "" : ",", it->id,
+                      s->eligible ? "true" : "false", s->total);
+    tc_strbuf_appends(sb, ",\"g\":");
+    tc_score_emit_gates(sb, s);
+    tc_strbuf_appends(sb, ",\"p\":");
+    tc_score_emit_points(sb, s);
+    tc_strbuf_appends(sb, ",\"tb\":");
+    tc_score_emit_ties(sb, s);
+    tc_strbuf_appends(sb, ",\"rs\":");
+    tc_score_emit_reasons(sb, s);
+    json_opt(sb, ",\"ni\":", s->keys.norm_item);
+    json_int_or_null(sb, ",\"nid\":", s->money.has_norm_row, s->money.norm_row_id);
+    json_int_or_null(sb, ",\"c\":", s->money.has_ceiling, s->money.ceiling);
+    json_int_or_null(sb, ",\"rec\":", s->has_recommendation, s->recommended);
+    json_opt(sb, ",\"era\":", s->keys.commune_era);
+    json_opt(sb, ",\"code\":", s->keys.commune_code);
+    json_int_or_null(sb, ",\"y\":", s->keys.year > 0, s->keys.year);
+    tc_strbuf_appendc(sb, '}');
 }
 
 static enum tc_status
 store_scores(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct item *items, size_t n,
              struct tc_arena *arena, struct tc_error *err)
 {
-    json_t *rows = json_array();
-    char version[16], *text = NULL;
+    struct tc_strbuf rows = TC_STRBUF_INIT(512u << 20);
+    char version[16];
+    bool first = true;
     enum tc_status st;
 
     snprintf(version, sizeof(version), "%d", rs->version);
-    for (size_t i = 0; rows != NULL && i < n; i++)
-        if (items[i].ok && json_array_append_new(rows, score_row(&items[i])) != 0) {
-            json_decref(rows);
-            rows = NULL;
+    tc_strbuf_appendc(&rows, '[');
+    for (size_t i = 0; i < n; i++)
+        if (items[i].ok) {
+            score_row(&rows, &items[i], first);
+            first = false;
         }
-    if (rows == NULL || (text = json_dumps(rows, JSON_COMPACT)) == NULL)
+    tc_strbuf_appendc(&rows, ']');
+    if (tc_strbuf_failed(&rows))
         st = tc_fail(err, TC_ENOMEM, "out of memory");
     else
-        st = tc_db_exec(conn, sql_upsert, 3, (const char *[]){text, rs->id, version}, arena, NULL,
-                        err);
-    free(text);
-    json_decref(rows);
+        st = tc_db_exec(conn, sql_upsert, 3,
+                        (const char *[]){tc_strbuf_str(&rows), rs->id, version}, arena, NULL, err);
+    tc_strbuf_cleanup(&rows);
     return st;
 }
 

@@ -388,7 +388,7 @@ scores_are_stored_with_the_submission(void **state)
                         "SELECT points->3->>'points' || ' ' || (points->3->'label'->>'en')"
                         " FROM scores WHERE submission = %lld",
                         id);
-    assert_string_equal(scalar(f, q), "10.0 A woman is the sole leader (not only a co-owner)");
+    assert_string_equal(scalar(f, q), "10 A woman is the sole leader (not only a co-owner)");
 
     /* a transaction that fails after scoring leaves neither row */
     {
