@@ -8,6 +8,7 @@ CREATE TABLE rulesets (
     form_id      text NOT NULL,
     xml          text NOT NULL,
     sha256       text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    texts        jsonb NOT NULL, -- labels, messages, basis by id (tc_ruleset_texts_json)
     active       boolean NOT NULL DEFAULT false,
     loaded_at    timestamptz NOT NULL DEFAULT now(),
     activated_at timestamptz,
@@ -109,6 +110,10 @@ CREATE TABLE rules_keys (
 );
 
 -- One score per (submission, ruleset, version): a new version's scores sit beside the old.
+-- gates: [{id, outcome pass|fail|n/a, reason}], points: [{id, points, max, value, answered}],
+-- tiebreak: [{id, value, order}], reasons: {recommendation, message, failed_gates, terms:
+-- {norm_item, norm_row, ceiling, need, remaining}}. Labels and messages are the version's
+-- (rulesets.texts), joined by id, so each row stays small.
 CREATE TABLE scores (
     submission      bigint NOT NULL REFERENCES submissions (id) ON DELETE CASCADE,
     ruleset_id      text NOT NULL,

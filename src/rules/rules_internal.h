@@ -70,9 +70,14 @@ extern const size_t tc_rules_variable_count;
 
 struct tc_strbuf;
 
-/* The JSON of a score's parts, as stored in scores, appended to `sb`. */
-void tc_score_emit_gates(struct tc_strbuf *sb, const struct tc_score *s);
-void tc_score_emit_points(struct tc_strbuf *sb, const struct tc_score *s);
+/*
+ * The JSON of a score's parts appended to `sb`. With `texts` false (as stored in scores)
+ * gates and points carry ids and figures only: their messages and labels are the ruleset
+ * version's, in rulesets.texts.
+ */
+void tc_score_emit_gates(struct tc_strbuf *sb, const struct tc_score *s, bool texts);
+void tc_score_emit_points(struct tc_strbuf *sb, const struct tc_score *s, bool texts);
+
 void tc_score_emit_ties(struct tc_strbuf *sb, const struct tc_score *s);
 void tc_score_emit_reasons(struct tc_strbuf *sb, const struct tc_score *s);
 

@@ -430,7 +430,7 @@ json_texts(struct tc_strbuf *sb, const char *vi, const char *en)
 }
 
 void
-tc_score_emit_gates(struct tc_strbuf *sb, const struct tc_score *s)
+tc_score_emit_gates(struct tc_strbuf *sb, const struct tc_score *s, bool texts)
 {
     static const char *const names[] = {"pass", "fail", "n/a"};
 
@@ -441,15 +441,17 @@ tc_score_emit_gates(struct tc_strbuf *sb, const struct tc_score *s)
         tc_json_string(sb, g->id);
         tc_strbuf_appendf(sb, ",\"outcome\":\"%s\",\"reason\":", names[g->outcome]);
         tc_json_string(sb, g->reason);
-        tc_strbuf_appends(sb, ",\"message\":");
-        json_texts(sb, g->message_vi, g->message_en);
+        if (texts) {
+            tc_strbuf_appends(sb, ",\"message\":");
+            json_texts(sb, g->message_vi, g->message_en);
+        }
         tc_strbuf_appendc(sb, '}');
     }
     tc_strbuf_appendc(sb, ']');
 }
 
 void
-tc_score_emit_points(struct tc_strbuf *sb, const struct tc_score *s)
+tc_score_emit_points(struct tc_strbuf *sb, const struct tc_score *s, bool texts)
 {
     tc_strbuf_appendc(sb, '[');
     for (size_t i = 0; i < s->n_points; i++) {
@@ -462,9 +464,11 @@ tc_score_emit_points(struct tc_strbuf *sb, const struct tc_score *s)
         json_number(sb, p->max);
         tc_strbuf_appends(sb, ",\"value\":");
         json_number(sb, p->value);
-        tc_strbuf_appends(sb, p->answered ? ",\"answered\":true,\"label\":"
-                                          : ",\"answered\":false,\"label\":");
-        json_texts(sb, p->label_vi, p->label_en);
+        tc_strbuf_appends(sb, p->answered ? ",\"answered\":true" : ",\"answered\":false");
+        if (texts) {
+            tc_strbuf_appends(sb, ",\"label\":");
+            json_texts(sb, p->label_vi, p->label_en);
+        }
         tc_strbuf_appendc(sb, '}');
     }
     tc_strbuf_appendc(sb, ']');
@@ -527,6 +531,18 @@ tc_score_emit_reasons(struct tc_strbuf *sb, const struct tc_score *s)
     tc_strbuf_appends(sb, "}}");
 }
 
+static void
+emit_gates_texts(struct tc_strbuf *sb, const struct tc_score *s)
+{
+    tc_score_emit_gates(sb, s, true);
+}
+
+static void
+emit_points_texts(struct tc_strbuf *sb, const struct tc_score *s)
+{
+    tc_score_emit_points(sb, s, true);
+}
+
 static char *
 emit(void (*fn)(struct tc_strbuf *, const struct tc_score *), const struct tc_score *s,
      struct tc_arena *arena)
@@ -544,13 +560,13 @@ emit(void (*fn)(struct tc_strbuf *, const struct tc_score *), const struct tc_sc
 char *
 tc_score_gates_json(const struct tc_score *s, struct tc_arena *arena)
 {
-    return emit(tc_score_emit_gates, s, arena);
+    return emit(emit_gates_texts, s, arena);
 }
 
 char *
 tc_score_points_json(const struct tc_score *s, struct tc_arena *arena)
 {
-    return emit(tc_score_emit_points, s, arena);
+    return emit(emit_points_texts, s, arena);
 }
 
 char *

@@ -132,11 +132,13 @@ static const char sql_facts[] =
     "                      WHERE era = k.era AND commune_code = k.code"
     "                        AND (village_name = k.village OR village_name IS NULL)"
     "                      ORDER BY village_name IS NULL LIMIT 1) a ON true"
-    "  LEFT JOIN LATERAL (SELECT bool_or(year BETWEEN k.year - 1 AND k.year) AS dup,"
-    "                            bool_or(program = 'p8') AS p8"
-    "                       FROM support_registry"
-    "                      WHERE (k.reg <> '' AND lower(registration_number) = lower(k.reg))"
-    "                         OR name_index = k.idx) r ON true"
+    "  LEFT JOIN LATERAL (SELECT bool_or(x.year BETWEEN k.year - 1 AND k.year) AS dup,"
+    "                            bool_or(x.program = 'p8') AS p8"
+    "                       FROM (SELECT year, program FROM support_registry"
+    "                              WHERE k.reg <> '' AND lower(registration_number) = lower(k.reg)"
+    "                             UNION ALL"
+    "                             SELECT year, program FROM support_registry"
+    "                              WHERE name_index = k.idx) x) r ON true"
     "  LEFT JOIN LATERAL (SELECT * FROM norms WHERE item = k.item"
     "                        AND (k.date IS NULL OR ((valid_from IS NULL OR valid_from <= k.date)"
     "                        AND (valid_to IS NULL OR valid_to >= k.date)))"
@@ -271,9 +273,9 @@ score_row(struct tc_strbuf *sb, const struct item *it, bool first)
     tc_strbuf_appendf(sb, "%s{\"s\":%lld,\"e\":%s,\"t\":%.2f", first ? "" : ",", it->id,
                       s->eligible ? "true" : "false", s->total);
     tc_strbuf_appends(sb, ",\"g\":");
-    tc_score_emit_gates(sb, s);
+    tc_score_emit_gates(sb, s, false);
     tc_strbuf_appends(sb, ",\"p\":");
-    tc_score_emit_points(sb, s);
+    tc_score_emit_points(sb, s, false);
     tc_strbuf_appends(sb, ",\"tb\":");
     tc_score_emit_ties(sb, s);
     tc_strbuf_appends(sb, ",\"rs\":");
@@ -370,8 +372,8 @@ tc_score_submission(struct tc_db_conn *conn, const struct tc_ruleset *rs, long l
 /* --- Rulesets -------------------------------------------------------------------- */
 
 static const char sql_rs_insert[] =
-    "INSERT INTO rulesets (ruleset_id, version, form_id, xml, sha256)"
-    " VALUES ($1, $2::int, $3, $4, $5) ON CONFLICT (ruleset_id, version) DO NOTHING";
+    "INSERT INTO rulesets (ruleset_id, version, form_id, xml, sha256, texts)"
+    " VALUES ($1, $2::int, $3, $4, $5, $6::jsonb) ON CONFLICT (ruleset_id, version) DO NOTHING";
 static const char sql_rs_sha[] =
     "SELECT sha256 FROM rulesets WHERE ruleset_id = $1 AND version = $2::int";
 
@@ -384,7 +386,7 @@ tc_ruleset_store(struct tc_db_conn *conn, const char *xml, size_t len,
     struct tc_db_result *res;
     unsigned char h[crypto_hash_sha256_BYTES];
     char sha[2 * sizeof(h) + 1], version[16];
-    char *text = NULL;
+    char *text = NULL, *texts = NULL;
     enum tc_status st;
 
     if ((st = tc_ruleset_load(xml, len, form, &rs, err)) != TC_OK)
@@ -393,13 +395,14 @@ tc_ruleset_store(struct tc_db_conn *conn, const char *xml, size_t len,
     hex(h, sizeof(h), sha);
     snprintf(version, sizeof(version), "%d", rs->version);
     if ((arena = tc_arena_create(1024)) == NULL ||
-        (text = tc_arena_strndup(arena, xml, len)) == NULL) {
+        (text = tc_arena_strndup(arena, xml, len)) == NULL ||
+        (texts = tc_ruleset_texts_json(rs, arena)) == NULL) {
         st = tc_fail(err, TC_ENOMEM, "out of memory");
         goto out;
     }
-    if ((st = tc_db_exec(conn, sql_rs_insert, 5,
-                         (const char *[]){rs->id, version, rs->form_id, text, sha}, arena, NULL,
-                         err)) != TC_OK ||
+    if ((st = tc_db_exec(conn, sql_rs_insert, 6,
+                         (const char *[]){rs->id, version, rs->form_id, text, sha, texts}, arena,
+                         NULL, err)) != TC_OK ||
         (st = tc_db_exec(conn, sql_rs_sha, 2, (const char *[]){rs->id, version}, arena, &res,
                          err)) != TC_OK)
         goto out;

@@ -384,9 +384,12 @@ scores_are_stored_with_the_submission(void **state)
                         " commune_code) FROM scores WHERE submission = %lld",
                         id);
     assert_string_equal(scalar(f, q), "t|81.00|1|t|norm_not_set|P8-C2-LIVELIHOOD-GROUP|2026|03390");
+    /* the stored row has the figures; the label is the version's, joined by id */
     q = tc_arena_printf(f->arena,
-                        "SELECT points->3->>'points' || ' ' || (points->3->'label'->>'en')"
-                        " FROM scores WHERE submission = %lld",
+                        "SELECT (s.points->3->>'points') || ' ' ||"
+                        " (r.texts->'criteria'->3->'label'->>'en') FROM scores s JOIN rulesets r"
+                        " ON r.ruleset_id = s.ruleset_id AND r.version = s.ruleset_version"
+                        " WHERE s.submission = %lld",
                         id);
     assert_string_equal(scalar(f, q), "10 A woman is the sole leader (not only a co-owner)");
 
