@@ -366,6 +366,18 @@ main(int argc, char **argv)
         fprintf(stderr, "bench_rules: %s\n", err.msg);
         goto out;
     }
+    {
+        double t0 = now_seconds();
+        int loads = 0;
+        for (; loads < 200; loads++) {
+            struct tc_ruleset *again = NULL;
+            if (tc_ruleset_load(rules_xml, rules_len, model, &again, &err) != TC_OK)
+                goto out;
+            tc_ruleset_free(again);
+        }
+        printf("ruleset load (parse, compile, check every field): %.2f ms\n",
+               1000.0 * (now_seconds() - t0) / loads);
+    }
     if (bench_memory(rs, 3.0) == 0 &&
         bench_database(rs, rules_xml, rules_len, form_xml, form_len, argc, argv) == 0)
         rc = 0;
