@@ -24,27 +24,42 @@ static const struct command commands[] = {
      "Apply the database migrations this tincay carries (--status: list them, change nothing)."},
     {"user", tc_cmd_user, "user add|password|list|disable ...",
      "Manage accounts. `user add LOGIN --role ROLE [--commune CODE] [--province CODE] [--name\n"
-     "NAME] [--language vi|en]`; `user password LOGIN`; `user list`; `user disable LOGIN`.\n"
+     "NAME] [--language vi|en]`; `user password LOGIN [--old]`; `user list`; `user disable\n"
+     "LOGIN`. An escrow officer (--role escrow --province CODE) gets a key pair wrapped under\n"
+     "their password. `--old` reads the old password, then the new one, and re-wraps the\n"
+     "account's keys; without it (an admin reset) a host loses their unit keys (restored\n"
+     "through escrow) and an escrow officer is refused.\n"
      "A password is read from stdin when it is not a terminal, else generated and shown once.\n"
      "Roles: admin, collector, host, escrow, reviewer, approver, viewer. CODE: \"03388\" (the\n"
      "communes since 1 July 2025) or \"pre2025:03388\"."},
+    {"unit", tc_cmd_unit, "unit add|list|invite|join|remove ...",
+     "Trusted Address units. `unit add CODE --name NAME --commune CODE` (its key is sealed to\n"
+     "the province's escrow officer); `unit list`; `unit invite CODE --by LOGIN` (a member or\n"
+     "the escrow officer; their password on stdin) prints a one-time invitation; `unit join\n"
+     "LOGIN` (the invitation, then LOGIN's password, on stdin) makes a host a member; `unit\n"
+     "remove CODE LOGIN` deletes a member's key."},
+    {"keys", tc_cmd_keys, "keys status|rotate",
+     "The server's key file (TINCAY_KEY_FILE). `keys status`: data keys per key id; `keys\n"
+     "rotate`: a new current key, every data key re-wrapped under it while the server runs,\n"
+     "and old keys no data key uses are dropped."},
     {"rules", tc_cmd_rules, "rules load|activate|work|allocation ...",
-     "Eligibility rulesets (docs/rules.md). `rules load FILE` stores a ruleset checked against "
-     "its\n"
-     "form; `rules activate ID VERSION` makes it score and queues re-scoring of every group (old\n"
-     "scores are kept); `rules work` runs queued re-scoring now; `rules allocation ERA:CODE YEAR\n"
-     "AMOUNT` sets a commune's budget for a year."},
+     "Eligibility rulesets (docs/rules.md). `rules load FILE` stores a ruleset checked\n"
+     "against its form; `rules activate ID VERSION` makes it score and queues re-scoring of\n"
+     "every group (old scores are kept); `rules work` runs queued re-scoring now;\n"
+     "`rules allocation ERA:CODE YEAR AMOUNT` sets a commune's budget for a year."},
     {"norms", tc_cmd_norms, "norms load|set|list ...",
-     "Norms (định mức). `norms load FILE` (CSV, forms/rules/norms-tt55-2023.csv); `norms set ITEM\n"
-     "AMOUNT --basis \"...\"` records a new amount with its legal basis (history is kept);\n"
-     "`norms list [--history]`. Without an amount no support is ever recommended."},
+     "Norms (định mức). `norms load FILE` (CSV, forms/rules/norms-tt55-2023.csv);\n"
+     "`norms set ITEM AMOUNT --basis \"...\"` records a new amount with its legal basis\n"
+     "(history is kept); `norms list [--history]`. Without an amount no support is ever\n"
+     "recommended."},
     {"areas", tc_cmd_areas, "areas load|villages-csv ...",
-     "Area classification (khu vực, thôn ĐBKK). `areas load FILE` (CSV keyed by era, commune\n"
-     "code, village name; unverified rows fail the area gate); `areas villages-csv DIR` writes\n"
-     "the survey's villages.csv media from the village rows."},
+     "Area classification (khu vực, thôn ĐBKK). `areas load FILE` (CSV keyed by era,\n"
+     "commune code, village name; unverified rows fail the area gate); `areas villages-csv\n"
+     "DIR` writes the survey's villages.csv media from the village rows."},
     {"support", tc_cmd_support, "support import FILE.csv [--source NAME]",
-     "Import the support registry (program,year,registration_number,group_name,commune,content,\n"
-     "amount) used by the duplicate-support gate; group names are kept only as blind indexes."},
+     "Import the support registry (program,year,registration_number,group_name,commune,\n"
+     "content,amount) for the duplicate-support gate; group names are kept only as blind\n"
+     "indexes."},
 };
 
 static void
