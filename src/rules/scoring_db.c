@@ -258,7 +258,7 @@ registry_facts(struct tc_db_conn *conn, struct item *items, size_t n, struct tc_
                struct tc_error *err)
 {
     struct tc_strbuf regs = TC_STRBUF_INIT(64u << 20), idxs = TC_STRBUF_INIT(64u << 20);
-    struct tc_db_result *res;
+    struct tc_db_result *res = NULL;
     enum tc_status st;
 
     tc_strbuf_appendc(&regs, '[');
