@@ -9,8 +9,10 @@
 #include <libxml/parser.h>
 #include <sodium.h>
 
+#include "auth.h"
 #include "cli_db.h"
 #include "commands.h"
+#include "housekeeping.h"
 #include "http.h"
 #include "tincay/cluster.h"
 #include "tincay/config.h"
@@ -26,6 +28,8 @@ struct serve {
     char conninfo[1024];
     struct tc_cluster *cluster;
     struct tc_db_pool *pool;
+    struct tc_auth *auth; /* the password gate (one hash per core) and the Basic cache */
+    struct tc_housekeeping *housekeeping;
     struct tc_server *srv;
 };
 
@@ -114,7 +118,13 @@ start(struct serve *s, struct tc_error *err)
     if ((st = harden_process(err)) != TC_OK || (st = open_database(s, err)) != TC_OK)
         return st;
     opts.pool = s->pool;
-    if ((st = tc_server_start(&opts, &s->srv, err)) != TC_OK)
+    if ((s->auth = tc_auth_create(&(struct tc_auth_options){.cost = TC_PASSWORD_INTERACTIVE},
+                                  err)) == NULL)
+        return err->status;
+    opts.auth = s->auth;
+    if ((st = tc_server_start(&opts, &s->srv, err)) != TC_OK ||
+        (st = tc_housekeeping_start(s->pool, TC_HOUSEKEEPING_INTERVAL_S, &s->housekeeping, err)) !=
+            TC_OK)
         return st;
     port = tc_server_port(s->srv);
     settle_public_url(&s->cfg, port);
@@ -127,7 +137,9 @@ start(struct serve *s, struct tc_error *err)
 static void
 stop(struct serve *s)
 {
+    tc_housekeeping_stop(s->housekeeping);
     tc_server_stop(s->srv);
+    tc_auth_destroy(s->auth);
     tc_db_pool_destroy(s->pool);
     tc_cluster_stop(s->cluster);
     xmlCleanupParser();

@@ -21,6 +21,7 @@
 #include "routes.h"
 #include "tincay/arena.h"
 #include "tincay/config.h"
+#include "tincay/db.h"
 #include "tincay/log.h"
 #include "tincay/strbuf.h"
 
@@ -36,6 +37,7 @@
 #define DISCARD_MAX          ((size_t)1024 * 1024)      /* read past a cap before closing instead */
 #define TLS_FILE_MAX         ((size_t)1024 * 1024)
 #define STOP_POLL_MS         10u
+#define DB_WAIT_MS           5000u /* for a pooled connection, before answering 503 */
 #define REAP_INTERVAL_MS     250u
 
 /*
@@ -51,6 +53,7 @@ static const char json_content_type[] = "application/json; charset=utf-8";
 struct tc_server {
     const struct tc_config *cfg;
     struct tc_db_pool *pool;
+    struct tc_auth *auth;
     struct MHD_Daemon *daemon;
     struct tc_route *routes; /* the product's table, then the options' extra routes */
     size_t n_routes;
@@ -107,6 +110,7 @@ struct tc_request { /* lives inside its own arena */
     enum tc_lang lang;
     void *state;
     const char *client_addr;
+    struct tc_db_conn *db; /* tc_req_db: released with the arena */
     bool answered, has_query;
     unsigned int status_sent;
     uint64_t bytes_sent;
@@ -230,6 +234,26 @@ tc_req_body(const struct tc_request *req, size_t *len)
     return tc_strbuf_str(&req->body);
 }
 
+void
+tc_req_body_wipe(struct tc_request *req)
+{
+    if (req->body.data != NULL)
+        sodium_memzero(req->body.data, req->body.len);
+}
+
+struct tc_db_conn *
+tc_req_db(struct tc_request *req, struct tc_error *err)
+{
+    if (req->db != NULL)
+        return req->db;
+    if (req->srv->pool == NULL) {
+        tc_fail(err, TC_EBUSY, "database is unavailable, try again later");
+        return NULL;
+    }
+    req->db = tc_db_acquire_for(req->srv->pool, req->arena, DB_WAIT_MS, err);
+    return req->db;
+}
+
 void *
 tc_req_state(const struct tc_request *req)
 {
@@ -252,6 +276,12 @@ struct tc_db_pool *
 tc_server_pool(const struct tc_server *srv)
 {
     return srv->pool;
+}
+
+struct tc_auth *
+tc_server_auth(const struct tc_server *srv)
+{
+    return srv->auth;
 }
 
 /* ---- client address, TLS, loopback ---- */
@@ -1097,6 +1127,7 @@ tc_server_start(const struct tc_server_options *opts, struct tc_server **out, st
     }
     srv->cfg = opts->cfg;
     srv->pool = opts->pool;
+    srv->auth = opts->auth;
     srv->deadline_ms = or_default(opts->deadline_ms, DEFAULT_DEADLINE_MS);
     srv->stop_wait_ms = or_default(opts->stop_wait_ms, DEFAULT_STOP_WAIT_MS);
     if ((st = build_routes(srv, opts, err)) != TC_OK || (st = load_tls(srv, err)) != TC_OK ||

@@ -10,7 +10,9 @@
 #include "tincay/status.h"
 
 struct tc_arena;
+struct tc_auth;
 struct tc_config;
+struct tc_db_conn;
 struct tc_db_pool;
 struct tc_strbuf;
 struct json_t;
@@ -29,6 +31,7 @@ struct tc_response;
 struct tc_server_options {
     const struct tc_config *cfg; /* listen host and port (0: any), threads, TLS, proxy */
     struct tc_db_pool *pool;     /* may be NULL: /healthz then answers 503 */
+    struct tc_auth *auth;        /* server/auth.h; may be NULL: no credential is accepted */
     /* Routes tried after the product's table (tests add theirs here). */
     const struct tc_route *extra_routes;
     size_t n_extra_routes;
@@ -54,6 +57,7 @@ void tc_server_stop(struct tc_server *srv);
 
 const struct tc_config *tc_server_config(const struct tc_server *srv);
 struct tc_db_pool *tc_server_pool(const struct tc_server *srv);
+struct tc_auth *tc_server_auth(const struct tc_server *srv);
 
 /* ---- the request, as handlers see it ---- */
 
@@ -91,6 +95,16 @@ void tc_req_set_lang(struct tc_request *req, enum tc_lang lang);
 
 /* The body of a TC_BODY_BUFFERED route (NUL-terminated; "" when empty). */
 const char *tc_req_body(const struct tc_request *req, size_t *len);
+
+/* Overwrite the buffered body with zeros once it has been read (it held a password). */
+void tc_req_body_wipe(struct tc_request *req);
+
+/*
+ * The request's database connection, taken from the server's pool on first use (waiting
+ * a few seconds at most: TC_EBUSY) and given back when the request completes. Auth and
+ * the handler share it, so a request never holds two connections. NULL on failure.
+ */
+struct tc_db_conn *tc_req_db(struct tc_request *req, struct tc_error *err);
 
 /*
  * One pointer a route may keep across on_chunk calls and its handler. Whatever it holds

@@ -211,3 +211,29 @@ tc_app_user_list(struct tc_db_conn *conn, struct tc_arena *arena, struct tc_app_
     *n_out = tc_db_rows(res);
     return TC_OK;
 }
+
+static const char sql_form_rows[] =
+    "SELECT f.id FROM app_user_forms a JOIN forms f ON f.form_id = a.form_id"
+    " WHERE a.app_user_id = $1::bigint ORDER BY f.id";
+
+enum tc_status
+tc_app_user_form_rows(struct tc_db_conn *conn, long long id, struct tc_arena *arena,
+                      int64_t **rows_out, size_t *n_out, struct tc_error *err)
+{
+    char id_text[24];
+    const char *params[1] = {id_text};
+    struct tc_db_result *res = NULL;
+    int64_t *rows;
+    enum tc_status st;
+
+    snprintf(id_text, sizeof(id_text), "%lld", id);
+    if ((st = tc_db_exec(conn, sql_form_rows, 1, params, arena, &res, err)) != TC_OK)
+        return st;
+    if ((rows = tc_arena_calloc(arena, tc_db_rows(res) + 1, sizeof(*rows))) == NULL)
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < tc_db_rows(res); i++)
+        rows[i] = tc_db_int(res, i, 0, 0);
+    *rows_out = rows;
+    *n_out = tc_db_rows(res);
+    return TC_OK;
+}
