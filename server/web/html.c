@@ -34,6 +34,45 @@ tc_html_textf(struct tc_strbuf *sb, const char *fmt, ...)
     tc_strbuf_append_html_escaped(sb, buf);
 }
 
+/* The translated format keeps the msgid's conversions: msgfmt checks c-format. */
+static int
+vformat_tr(char *buf, size_t size, enum tc_lang lang, const char *fmt, va_list ap)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    return vsnprintf(buf, size, tc_tr(lang, fmt), ap);
+#pragma GCC diagnostic pop
+}
+
+void
+tc_html_trf(struct tc_strbuf *sb, enum tc_lang lang, const char *fmt, ...)
+{
+    char buf[TEXTF_MAX];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vformat_tr(buf, sizeof(buf), lang, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(buf)) {
+        sb->failed = true;
+        return;
+    }
+    tc_strbuf_append_html_escaped(sb, buf);
+}
+
+const char *
+tc_trf(char *buf, size_t size, enum tc_lang lang, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vformat_tr(buf, size, lang, fmt, ap) < 0 && size > 0)
+        buf[0] = '\0';
+    va_end(ap);
+    return buf;
+}
+
 void
 tc_html_attr(struct tc_strbuf *sb, const char *name, const char *value)
 {

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "tincay/i18n.h"
+
 struct tc_strbuf;
 
 /*
@@ -18,6 +20,17 @@ void tc_html_text(struct tc_strbuf *sb, const char *s);
 /* printf, then escaped as element text. */
 void tc_html_textf(struct tc_strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * Translate the msgid `fmt` into `lang`, printf it, and append it escaped as element
+ * text. The catalogues keep the msgid's conversions (msgfmt checks c-format).
+ */
+void tc_html_trf(struct tc_strbuf *sb, enum tc_lang lang, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The same into `buf` (`size` bytes, truncated), for attribute values and hints. */
+const char *tc_trf(char *buf, size_t size, enum tc_lang lang, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* ` name="value"` with the value escaped; NULL value appends nothing. `name` is a literal. */
 void tc_html_attr(struct tc_strbuf *sb, const char *name, const char *value);

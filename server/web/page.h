@@ -144,6 +144,29 @@ enum tc_status tc_web_redirect(struct tc_request *req, struct tc_response *resp,
 enum tc_status tc_web_cookie(struct tc_request *req, struct tc_response *resp, const char *name,
                              const char *value, long max_age_s, struct tc_error *err);
 
+/* ---- who asks, and what they sent ---- */
+
+struct tc_form_data;
+
+/*
+ * The logged-in account behind a web request: tc_auth_require, and an account (app-user
+ * tokens have no web pages). Anonymous is TC_EUNAUTH, which tc_web_render_error turns
+ * into a redirect to /login for a GET.
+ */
+enum tc_status tc_web_user(struct tc_request *req, struct tc_principal *who, struct tc_error *err);
+
+/*
+ * A posted HTML form of a logged-in user: application/x-www-form-urlencoded (else
+ * TC_EUNSUPPORTED), decoded into `form` (TC_EBADREQ), with the session's CSRF token in
+ * its "csrf" field (else TC_EFORBIDDEN, via tc_auth_csrf).
+ */
+enum tc_status tc_web_form(struct tc_request *req, const struct tc_principal *who,
+                           struct tc_form_data *form, struct tc_error *err);
+
+/* The body as a form, without the CSRF check (the login form has its own). */
+enum tc_status tc_web_form_body(struct tc_request *req, struct tc_form_data *form,
+                                struct tc_error *err);
+
 /* The translated name of a role ("Quản trị viên"). */
 const char *tc_web_role_label(enum tc_lang lang, enum tc_role role);
 
