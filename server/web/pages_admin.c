@@ -279,6 +279,18 @@ tc_page_user_disable(struct tc_request *req, struct tc_response *resp, struct tc
 
 /* ---- audit log ---- */
 
+static const char *
+outcome_label(enum tc_lang lang, const char *outcome)
+{
+    if (outcome != NULL && strcmp(outcome, "ok") == 0)
+        return tc_tr(lang, "succeeded");
+    if (outcome != NULL && strcmp(outcome, "denied") == 0)
+        return tc_tr(lang, "denied");
+    if (outcome != NULL && strcmp(outcome, "failed") == 0)
+        return tc_tr(lang, "failed");
+    return outcome;
+}
+
 static void
 audit_row(struct tc_page *p, const struct tc_audit_row *r)
 {
@@ -298,7 +310,7 @@ audit_row(struct tc_page *p, const struct tc_audit_row *r)
         tc_html_text(p->out, r->object_id);
     }
     tc_html_raw(p->out, "</td>");
-    tc_table_cell(p, r->outcome);
+    tc_table_cell(p, outcome_label(p->lang, r->outcome));
     tc_table_cell(p, r->client_addr);
     tc_table_cell(p, r->chain_seq != 0 ? tc_tr(p->lang, "yes") : tc_tr(p->lang, "not yet"));
     tc_table_row_end(p);

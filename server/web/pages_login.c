@@ -20,8 +20,9 @@
  * stopped by a pre-session double-submit token: GET /login sets a random value in the
  * tincay_login cookie (HttpOnly, SameSite=Strict) and in the form's hidden field, and the
  * POST must bring both, equal. A cross-site page can neither read the cookie nor set it
- * (SameSite=Strict keeps it off cross-site posts altogether), and when the browser sends
- * Origin, it must be this site too. This works without JavaScript and without server state.
+ * (SameSite=Strict keeps it off cross-site posts altogether), and when the browser says
+ * where the post comes from (Sec-Fetch-Site, Origin), it must be this site too. This works without
+ * JavaScript and without server state.
  */
 #define LOGIN_COOKIE       "tincay_login"
 #define LOGIN_TOKEN_BYTES  32
@@ -102,25 +103,35 @@ tc_page_login(struct tc_request *req, struct tc_response *resp, struct tc_error 
     return render_login(req, resp, NULL, NULL, err);
 }
 
-/* "https://host" of this request, as a browser's Origin header names it. */
+/*
+ * The post comes from this site. Browsers say where a request comes from in Sec-Fetch-Site
+ * (all current ones), else in Origin; with our Referrer-Policy no-referrer, Chromium sends
+ * "Origin: null" for same-origin form posts, so "null" tells nothing. Without either
+ * header, the double-submit token alone decides.
+ */
 static bool
 same_origin(struct tc_request *req)
 {
+    const char *site = tc_req_header(req, "Sec-Fetch-Site");
     const char *origin = tc_req_header(req, "Origin");
     const char *host = tc_req_header(req, "Host");
     const char *public_url = tc_server_config(tc_req_server(req))->public_url;
+    size_t len;
     char mine[512];
 
-    if (origin == NULL)
-        return true; /* older browsers: the double-submit token alone decides */
+    if (site != NULL)
+        return strcmp(site, "same-origin") == 0 || strcmp(site, "none") == 0;
+    if (origin == NULL || strcmp(origin, "null") == 0)
+        return true;
     if (host != NULL) {
         snprintf(mine, sizeof(mine), "%s://%s", tc_req_is_tls(req) ? "https" : "http", host);
         if (strcmp(origin, mine) == 0)
             return true;
     }
     /* Behind a proxy the public URL names the origin browsers see. */
-    return public_url[0] != '\0' && strncmp(public_url, origin, strlen(origin)) == 0 &&
-           (public_url[strlen(origin)] == '\0' || public_url[strlen(origin)] == '/');
+    len = strlen(origin);
+    return strncmp(public_url, origin, len) == 0 &&
+           (public_url[len] == '\0' || public_url[len] == '/');
 }
 
 static bool
