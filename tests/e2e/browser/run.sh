@@ -64,6 +64,7 @@ add_user e2e.english admin vi "Lò Thị Mai" || exit 1
 add_user e2e.reader viewer en "Hà Thị Linh" --commune 03388 || exit 1
 add_user e2e.reviewer reviewer vi "Vàng Thị Dung" --commune 03388 || exit 1
 add_user e2e.leaver collector vi "Lường Thị Thu" || exit 1
+add_user e2e.changer collector vi "Mùa Thị Pằng" || exit 1
 
 TINCAY_LISTEN=127.0.0.1:0 "$bin" serve >"$work/serve.out" 2>"$work/serve.err" &
 server=$!
