@@ -103,6 +103,7 @@ tc_page_home(struct tc_request *req, struct tc_response *resp, struct tc_error *
     struct tc_db_conn *conn;
     struct tc_page p;
     enum tc_status st;
+    size_t before;
 
     if ((st = tc_web_user(req, &who, err)) != TC_OK ||
         (st = tc_page_init(&p, req, resp, &who, err)) != TC_OK)
@@ -113,11 +114,17 @@ tc_page_home(struct tc_request *req, struct tc_response *resp, struct tc_error *
     tc_html_raw(p.out, "<h2>");
     tc_html_text(p.out, tc_tr(p.lang, "What needs your attention"));
     tc_html_raw(p.out, "</h2><ul class=\"cards\">");
+    before = p.out->len;
     if ((st = home_cards(&p, conn, err)) != TC_OK) {
         tc_strbuf_reset(p.out); /* the error page replaces the half-built one */
         return st;
     }
     tc_html_raw(p.out, "</ul>");
+    if (p.out->len == before + strlen("</ul>")) {
+        tc_html_raw(p.out, "<p>");
+        tc_html_text(p.out, tc_tr(p.lang, "Nothing needs your attention now."));
+        tc_html_raw(p.out, "</p>");
+    }
     tc_page_end(&p);
     return tc_page_finish(&p, err);
 }

@@ -2,7 +2,7 @@
 // the static script still runs), link assets by content hash, and fit a 360 px phone.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, freshPage, logIn, openBrowser, submitLogin } from './lib.mjs';
+import { BASE, PASSWORD, freshPage, logIn, openBrowser, submitLogin } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await openBrowser(); });
@@ -88,5 +88,28 @@ test('at 360 px the main pages scroll only vertically', async () => {
     assert.deepEqual(unlabelled, []);
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.className), 'skip');
+    await page.close();
+});
+
+test('a login posted from another site is refused, one from this site goes through', async () => {
+    const page = await freshPage(browser);
+    const api = page.request;
+    // A new login form each time: a refusal hands out a new double-submit token.
+    const token = async () => {
+        const html = await (await api.get(`${BASE}/login`)).text();
+        return html.match(/name="login_csrf" value="([^"]+)"/)[1];
+    };
+    const post = async (headers, login_csrf) => api.post(`${BASE}/login`, {
+        headers,
+        form: { login_csrf, login: 'e2e.reader', password: PASSWORD },
+        maxRedirects: 0,
+    });
+    assert.equal((await post({ 'Sec-Fetch-Site': 'cross-site' }, await token())).status(), 403);
+    assert.equal((await post({ Origin: 'http://evil.example' }, await token())).status(), 403);
+    await token();
+    assert.equal((await post({}, 'a-token-of-another-browser')).status(), 403);
+    const ok = await post({ 'Sec-Fetch-Site': 'same-origin' }, await token());
+    assert.equal(ok.status(), 303);
+    assert.equal(ok.headers().location, '/home');
     await page.close();
 });
