@@ -71,7 +71,7 @@ tc_web_cookie(struct tc_request *req, struct tc_response *resp, const char *name
     int n;
 
     if (max_age_s != 0)
-        snprintf(age, sizeof(age), "; Max-Age=%ld", max_age_s < 0 ? 0L : max_age_s);
+        (void)snprintf(age, sizeof(age), "; Max-Age=%ld", max_age_s < 0 ? 0L : max_age_s);
     n = snprintf(header, sizeof(header), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", name,
                  max_age_s < 0 ? "" : value, age, tc_req_is_tls(req) ? "; Secure" : "");
     if (n < 0 || (size_t)n >= sizeof(header))
@@ -342,7 +342,7 @@ field_id(struct tc_page *p, const char *attr, const char *name, const char *suff
 {
     char id[128];
 
-    snprintf(id, sizeof(id), "f-%s%s", name, suffix);
+    (void)snprintf(id, sizeof(id), "f-%s%s", name, suffix);
     tc_html_attr(p->out, attr, id);
 }
 
@@ -507,7 +507,7 @@ pager_link(struct tc_page *p, const char *path, long long page, const char *rel,
 {
     char url[URL_MAX];
 
-    snprintf(url, sizeof(url), "%s?page=%lld", path, page);
+    (void)snprintf(url, sizeof(url), "%s?page=%lld", path, page);
     tc_html_raw(p->out, "<a");
     tc_html_url_attr(p->out, "href", url);
     tc_html_attr(p->out, "rel", rel);

@@ -195,7 +195,7 @@ password_refused(struct tc_request *req, struct tc_response *resp, const struct 
 {
     char message[sizeof(err->msg)];
 
-    snprintf(message, sizeof(message), "%s", err->msg);
+    (void)snprintf(message, sizeof(message), "%s", err->msg);
     tc_error_clear(err);
     tc_resp_status(resp, tc_status_http(st));
     return render_password(req, resp, who, message, err);

@@ -27,7 +27,7 @@
 static void
 user_row(struct tc_page *p, const struct tc_user *u)
 {
-    char created[TC_FMT_DATE_SIZE], url[URL_MAX];
+    char created[TC_FMT_DATE_SIZE];
     struct tc_strbuf action = TC_STRBUF_INIT(URL_MAX);
 
     tc_table_row_begin(p);
@@ -42,8 +42,7 @@ user_row(struct tc_page *p, const struct tc_user *u)
         tc_strbuf_appends(&action, "/admin/users/");
         tc_html_url_segment(&action, u->login);
         tc_strbuf_appends(&action, "/disable");
-        snprintf(url, sizeof(url), "%s", tc_strbuf_str(&action));
-        tc_form_button(p, tc_strbuf_failed(&action) ? "/admin/users" : url,
+        tc_form_button(p, tc_strbuf_failed(&action) ? "/admin/users" : tc_strbuf_str(&action),
                        tc_tr(p->lang, "Disable"));
     }
     tc_html_raw(p->out, "</td>");
@@ -205,7 +204,7 @@ create_user(struct tc_request *req, struct tc_response *resp, const struct tc_pr
                             .commune_code = nonempty(f->commune),
                             .province_code = nonempty(f->province),
                             .language = TC_LANG_VI};
-    char password[TC_PASSWORD_GENERATED], detail[128];
+    char password[TC_PASSWORD_GENERATED];
     struct tc_db_conn *conn;
     enum tc_status st;
     long long id = 0;
@@ -219,8 +218,10 @@ create_user(struct tc_request *req, struct tc_response *resp, const struct tc_pr
     tc_password_generate(password);
     st = tc_user_create(conn, gate, &u, password, strlen(password), &id, err);
     if (st == TC_OK) {
-        snprintf(detail, sizeof(detail), "{\"user_id\": %lld, \"role\": \"%s\"}", id,
-                 tc_role_name(u.role));
+        char detail[128];
+
+        (void)snprintf(detail, sizeof(detail), "{\"user_id\": %lld, \"role\": \"%s\"}", id,
+                       tc_role_name(u.role));
         tc_auth_audit(req, who, "user.create", "ok", detail);
         st = render_created(req, resp, who, f->login, password, err);
     }
@@ -248,7 +249,7 @@ tc_page_users_post(struct tc_request *req, struct tc_response *resp, struct tc_e
     if (st != TC_EINVAL && st != TC_ECONFLICT)
         return st;
     /* A refusal the admin can fix: the list again, with the message and what was typed. */
-    snprintf(message, sizeof(message), "%s", err->msg);
+    (void)snprintf(message, sizeof(message), "%s", err->msg);
     tc_error_clear(err);
     tc_resp_status(resp, tc_status_http(st));
     return render_users(req, resp, &who, message, &f, err);

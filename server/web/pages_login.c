@@ -117,14 +117,15 @@ same_origin(struct tc_request *req)
     const char *host = tc_req_header(req, "Host");
     const char *public_url = tc_server_config(tc_req_server(req))->public_url;
     size_t len;
-    char mine[512];
 
     if (site != NULL)
         return strcmp(site, "same-origin") == 0 || strcmp(site, "none") == 0;
     if (origin == NULL || strcmp(origin, "null") == 0)
         return true;
     if (host != NULL) {
-        snprintf(mine, sizeof(mine), "%s://%s", tc_req_is_tls(req) ? "https" : "http", host);
+        char mine[512];
+
+        (void)snprintf(mine, sizeof(mine), "%s://%s", tc_req_is_tls(req) ? "https" : "http", host);
         if (strcmp(origin, mine) == 0)
             return true;
     }
@@ -185,7 +186,7 @@ log_in(struct tc_request *req, struct tc_response *resp, struct tc_form_data *fo
     if (st == TC_EUNAUTH || st == TC_ERATELIMIT || st == TC_EBUSY) {
         char message[sizeof(err->msg)];
 
-        snprintf(message, sizeof(message), "%s", err->msg);
+        (void)snprintf(message, sizeof(message), "%s", err->msg);
         tc_resp_status(resp, tc_status_http(st));
         tc_error_clear(err);
         return render_login(req, resp, login, message, err);
@@ -220,7 +221,7 @@ tc_page_logout(struct tc_request *req, struct tc_response *resp, struct tc_error
     struct tc_db_conn *conn;
     enum tc_status st;
 
-    if ((st = tc_auth_identify(req, &who, err)) != TC_OK || !who.by_cookie) {
+    if (tc_auth_identify(req, &who, err) != TC_OK || !who.by_cookie) {
         tc_error_clear(err); /* no session (ended already): nothing to end */
         return tc_web_redirect(req, resp, "/login", TC_FLASH_NONE, err);
     }

@@ -55,9 +55,11 @@ static bool
 acceptable(const char *s, size_t len, bool is_value)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, n;
+    size_t i = 0;
 
     while (i < len) {
+        size_t n;
+
         if (p[i] < 0x20 || p[i] == 0x7F) {
             if (!is_value || (p[i] != '\t' && p[i] != '\r' && p[i] != '\n'))
                 return false;
@@ -132,10 +134,10 @@ tc_urlencoded_parse(const char *body, size_t len, struct tc_arena *arena, struct
                     struct tc_error *err)
 {
     size_t start = 0;
-    enum tc_status st;
 
     out->n = 0;
     while (start < len) {
+        enum tc_status st;
         const char *amp = memchr(body + start, '&', len - start);
         size_t end = amp != NULL ? (size_t)(amp - body) : len;
 

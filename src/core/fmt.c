@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define VIETNAM_OFFSET_MIN (7 * 60) /* Indochina Time, all year */
+#define VIETNAM_OFFSET_MIN 420LL /* UTC+7, Indochina Time, all year */
 
 struct civil {
     int year, month, day, hour, minute;
@@ -166,8 +166,8 @@ tc_fmt_datetime(const char *iso, char out[TC_FMT_DATETIME_SIZE])
     if (iso == NULL || !parse_date(iso, &c) || (iso[10] != ' ' && iso[10] != 'T') ||
         !parse_time(iso + 11, &c, &offset_min))
         return -1;
-    minutes = days_from_civil(c.year, c.month, c.day) * 1440 + c.hour * 60 + c.minute - offset_min +
-              VIETNAM_OFFSET_MIN;
+    minutes = days_from_civil(c.year, c.month, c.day) * 1440 + (long long)c.hour * 60 + c.minute -
+              offset_min + VIETNAM_OFFSET_MIN;
     days = minutes >= 0 ? minutes / 1440 : -((-minutes + 1439) / 1440);
     rem = minutes - days * 1440;
     civil_from_days(days, &c);

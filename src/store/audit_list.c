@@ -20,8 +20,8 @@ tc_audit_list(struct tc_db_conn *conn, long long offset, size_t limit, struct tc
     enum tc_status st;
     size_t count;
 
-    snprintf(off, sizeof(off), "%lld", offset < 0 ? 0 : offset);
-    snprintf(lim, sizeof(lim), "%zu", limit);
+    (void)snprintf(off, sizeof(off), "%lld", offset < 0 ? 0 : offset);
+    (void)snprintf(lim, sizeof(lim), "%zu", limit);
     if ((st = tc_db_exec(conn, sql_list, 2, params, arena, &res, err)) != TC_OK)
         return st;
     count = tc_db_rows(res);

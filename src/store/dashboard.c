@@ -75,6 +75,6 @@ tc_dashboard_collector(struct tc_db_conn *conn, long long user_id, struct tc_das
     long long *const fields[] = {&out->has_issues, &out->received};
 
     memset(out, 0, sizeof(*out));
-    snprintf(id, sizeof(id), "%lld", user_id);
+    (void)snprintf(id, sizeof(id), "%lld", user_id);
     return counts(conn, sql_collector, 1, params, fields, 2, err);
 }

@@ -17,7 +17,7 @@ tc_user_set_language(struct tc_db_conn *conn, long long id, enum tc_lang lang, s
 
     if (arena == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
-    snprintf(id_text, sizeof(id_text), "%lld", id);
+    (void)snprintf(id_text, sizeof(id_text), "%lld", id);
     st = tc_db_exec(conn, sql_set_language, 2, params, arena, &res, err);
     if (st == TC_OK && tc_db_affected(res) == 0)
         st = tc_fail(err, TC_ENOTFOUND, "no user with id %lld", id);
