@@ -422,9 +422,8 @@ identify_app_user(struct tc_request *req, const char *token, struct tc_principal
 
     if (conn == NULL)
         return err->status;
-    if ((st = tc_app_user_lookup(conn, token, tc_req_arena(req), &au, err)) != TC_OK ||
-        (st = tc_app_user_form_rows(conn, au.id, tc_req_arena(req), &forms, &n_forms, err)) !=
-            TC_OK)
+    st = tc_app_user_lookup_with_forms(conn, token, tc_req_arena(req), &au, &forms, &n_forms, err);
+    if (st != TC_OK)
         return st;
     *out = (struct tc_principal){
         .kind = TC_PRINCIPAL_APP_USER,

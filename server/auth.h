@@ -85,6 +85,8 @@ struct tc_principal {
  * from anywhere but loopback: TC_EFORBIDDEN, the password unchecked. The principal's
  * strings live in the request's arena. Sets the request's language from the account's
  * setting. Logins by Basic that spend a hash are audited (login.ok, login.failed).
+ * A route capture named `token` always means an app-user token. Call it once per request
+ * (it queries the database); it uses the request's connection (tc_req_db).
  */
 enum tc_status tc_auth_identify(struct tc_request *req, struct tc_principal *out,
                                 struct tc_error *err);

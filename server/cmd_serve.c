@@ -17,6 +17,7 @@
 #include "tincay/cluster.h"
 #include "tincay/config.h"
 #include "tincay/db.h"
+#include "tincay/keyfile.h"
 #include "tincay/log.h"
 #include "tincay/migrate.h"
 
@@ -28,6 +29,7 @@ struct serve {
     char conninfo[1024];
     struct tc_cluster *cluster;
     struct tc_db_pool *pool;
+    struct tc_keyring *keyring;
     struct tc_auth *auth; /* the password gate (one hash per core) and the Basic cache */
     struct tc_housekeeping *housekeeping;
     struct tc_server *srv;
@@ -115,9 +117,13 @@ start(struct serve *s, struct tc_error *err)
     unsigned int port;
     enum tc_status st;
 
-    if ((st = harden_process(err)) != TC_OK || (st = open_database(s, err)) != TC_OK)
+    /* The key file is created at the first start and refused when others could read it. */
+    if ((st = harden_process(err)) != TC_OK ||
+        (st = tc_keyring_open(s->cfg.key_file, true, &s->keyring, err)) != TC_OK ||
+        (st = open_database(s, err)) != TC_OK)
         return st;
     opts.pool = s->pool;
+    opts.keyring = s->keyring;
     if ((s->auth = tc_auth_create(&(struct tc_auth_options){.cost = TC_PASSWORD_INTERACTIVE},
                                   err)) == NULL)
         return err->status;
@@ -142,6 +148,7 @@ stop(struct serve *s)
     tc_auth_destroy(s->auth);
     tc_db_pool_destroy(s->pool);
     tc_cluster_stop(s->cluster);
+    tc_keyring_close(s->keyring);
     xmlCleanupParser();
 }
 

@@ -47,6 +47,15 @@ enum tc_status tc_app_user_lookup(struct tc_db_conn *conn, const char *token,
                                   struct tc_arena *arena, struct tc_app_user *out,
                                   struct tc_error *err);
 
+/*
+ * tc_app_user_lookup and tc_app_user_form_rows in one query: what each request of a
+ * collector's phone needs to know who it is and which forms it may reach.
+ */
+enum tc_status tc_app_user_lookup_with_forms(struct tc_db_conn *conn, const char *token,
+                                             struct tc_arena *arena, struct tc_app_user *out,
+                                             int64_t **rows_out, size_t *n_out,
+                                             struct tc_error *err);
+
 /* Let app user `id` list and submit to every version of `form_id` (idempotent). */
 enum tc_status tc_app_user_assign(struct tc_db_conn *conn, long long id, const char *form_id,
                                   struct tc_error *err);
