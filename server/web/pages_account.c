@@ -10,6 +10,7 @@
 #include "tincay/password.h"
 #include "tincay/sessions.h"
 #include "tincay/strbuf.h"
+#include "tincay/units.h"
 #include "tincay/users.h"
 #include "web/html.h"
 #include "web/page.h"
@@ -201,6 +202,29 @@ password_refused(struct tc_request *req, struct tc_response *resp, const struct 
     return render_password(req, resp, who, message, err);
 }
 
+struct password_change {
+    struct tc_password_gate *gate;
+    const struct tc_principal *who;
+    const struct tc_form_field *current, *fresh;
+};
+
+/* The new hash and the keys wrapped under the password change together, or not at all. */
+static enum tc_status
+password_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
+{
+    const struct password_change *pc = ctx;
+    const struct tc_vault_kdf kdf = {.gate = pc->gate, .cost = TC_PASSWORD_INTERACTIVE};
+    enum tc_status st;
+
+    st = tc_vault_password_change(conn, &kdf, pc->who->id, pc->current->value,
+                                  pc->current->value_len, pc->fresh->value, pc->fresh->value_len,
+                                  err);
+    if (st != TC_OK)
+        return st;
+    return tc_user_set_password(conn, pc->gate, pc->who->login, pc->fresh->value,
+                                pc->fresh->value_len, err);
+}
+
 static enum tc_status
 change_password(struct tc_request *req, struct tc_response *resp, const struct tc_principal *who,
                 const struct tc_form_field *current, const struct tc_form_field *fresh,
@@ -213,6 +237,7 @@ change_password(struct tc_request *req, struct tc_response *resp, const struct t
                                   .client_addr = tc_req_client_addr(req),
                                   .user_agent = tc_req_header(req, "User-Agent")};
     char token[TC_SESSION_TOKEN_MAX] = "";
+    struct password_change ctx;
     struct tc_principal renewed;
     struct tc_db_conn *conn;
     struct tc_user user;
@@ -228,14 +253,10 @@ change_password(struct tc_request *req, struct tc_response *resp, const struct t
         return password_refused(req, resp, who, st, err);
     if (st != TC_OK)
         return st;
-    /*
-     * The unit keys of a Trusted Address host are wrapped under the password: the vault's
-     * tc_vault_password_change (tincay/units.h) re-wraps them and must run in the same
-     * transaction as the new hash once the vault is on main. Until then set-password ends
-     * every session and stores the new hash.
-     */
-    st = tc_user_set_password(conn, gate, who->login, fresh->value, fresh->value_len, err);
-    if (st == TC_EINVAL)
+    /* The unit keys a host holds, and an escrow officer's key, are re-wrapped with it. */
+    ctx = (struct password_change){.gate = gate, .who = who, .current = current, .fresh = fresh};
+    st = tc_db_transact(conn, false, password_txn, &ctx, err);
+    if (st == TC_EINVAL || st == TC_EBUSY)
         return password_refused(req, resp, who, st, err);
     if (st != TC_OK)
         return st;
