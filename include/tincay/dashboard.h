@@ -35,4 +35,17 @@ enum tc_status tc_dashboard_area(struct tc_db_conn *conn, const char *era, const
 enum tc_status tc_dashboard_collector(struct tc_db_conn *conn, long long user_id,
                                       struct tc_dashboard_area *out, struct tc_error *err);
 
+struct tc_dashboard_cases {
+    long long open;  /* cases of the unit (or province) */
+    long long quiet; /* of them, with no intake or follow-up received in the last 30 days */
+};
+
+/*
+ * Counts of the cases of unit `unit_id` (a host), or when it is 0 of every unit in
+ * `province` (an escrow officer); zeros when neither is given. Counts only: nothing sealed
+ * is read.
+ */
+enum tc_status tc_dashboard_cases(struct tc_db_conn *conn, long long unit_id, const char *province,
+                                  struct tc_dashboard_cases *out, struct tc_error *err);
+
 #endif /* TC_DASHBOARD_H */

@@ -81,6 +81,24 @@ collector_cards(struct tc_page *p, struct tc_db_conn *conn, struct tc_error *err
 }
 
 static enum tc_status
+case_cards(struct tc_page *p, struct tc_db_conn *conn, struct tc_error *err)
+{
+    const struct tc_principal *who = p->who;
+    struct tc_dashboard_cases d;
+    enum tc_status st;
+
+    if (who->role == TC_ROLE_HOST && who->unit_id == 0)
+        return TC_OK; /* a host not yet in a unit sees no case */
+    st = tc_dashboard_cases(conn, who->role == TC_ROLE_HOST ? who->unit_id : 0, who->province_code,
+                            &d, err);
+    if (st != TC_OK)
+        return st;
+    card(p, d.quiet, tc_tr(p->lang, "Cases with no news for 30 days: time to follow up"), NULL);
+    card(p, d.open, tc_tr(p->lang, "Cases in your care"), NULL);
+    return TC_OK;
+}
+
+static enum tc_status
 home_cards(struct tc_page *p, struct tc_db_conn *conn, struct tc_error *err)
 {
     switch (p->who->role) {
@@ -90,7 +108,7 @@ home_cards(struct tc_page *p, struct tc_db_conn *conn, struct tc_error *err)
     case TC_ROLE_VIEWER: return area_cards(p, conn, err);
     case TC_ROLE_COLLECTOR: return collector_cards(p, conn, err);
     case TC_ROLE_HOST:
-    case TC_ROLE_ESCROW:
+    case TC_ROLE_ESCROW: return case_cards(p, conn, err);
     case TC_ROLE_APP_USER:
     case TC_ROLE_COUNT: break;
     }

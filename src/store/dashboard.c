@@ -23,6 +23,14 @@ static const char sql_collector[] =
     "SELECT count(*) FILTER (WHERE review_state = 'hasIssues'), count(*)"
     "  FROM submissions WHERE superseded_by IS NULL AND submitter_id = $1";
 
+static const char sql_cases[] =
+    "SELECT count(*),"
+    "       count(*) FILTER (WHERE NOT EXISTS ("
+    "           SELECT 1 FROM submissions s WHERE s.case_code = c.case_code"
+    "              AND s.received_at > now() - interval '30 days'))"
+    "  FROM cases c JOIN units u ON u.id = c.unit_id"
+    " WHERE CASE WHEN $1::bigint <> 0 THEN c.unit_id = $1::bigint ELSE u.province_code = $2 END";
+
 /* Run `sql` and copy the first row's integers into `out[0..n)`. */
 static enum tc_status
 counts(struct tc_db_conn *conn, const char *sql, size_t n_params, const char *const *params,
@@ -77,4 +85,19 @@ tc_dashboard_collector(struct tc_db_conn *conn, long long user_id, struct tc_das
     memset(out, 0, sizeof(*out));
     (void)snprintf(id, sizeof(id), "%lld", user_id);
     return counts(conn, sql_collector, 1, params, fields, 2, err);
+}
+
+enum tc_status
+tc_dashboard_cases(struct tc_db_conn *conn, long long unit_id, const char *province,
+                   struct tc_dashboard_cases *out, struct tc_error *err)
+{
+    char id[24];
+    const char *params[] = {id, province};
+    long long *const fields[] = {&out->open, &out->quiet};
+
+    memset(out, 0, sizeof(*out));
+    if (unit_id == 0 && (province == NULL || province[0] == '\0'))
+        return TC_OK;
+    (void)snprintf(id, sizeof(id), "%lld", unit_id);
+    return counts(conn, sql_cases, 2, params, fields, 2, err);
 }
