@@ -430,15 +430,23 @@ tc_form_submit(struct tc_page *p, const char *label)
 }
 
 void
-tc_form_button(struct tc_page *p, const char *action, const char *label)
+tc_form_button_confirm(struct tc_page *p, const char *action, const char *label,
+                       const char *question)
 {
     tc_html_raw(p->out, "<form class=\"inline\" method=\"post\"");
     tc_html_url_attr(p->out, "action", action);
+    tc_html_attr(p->out, "data-confirm", question);
     tc_html_raw(p->out, "><input type=\"hidden\" name=\"csrf\"");
     tc_html_attr(p->out, "value", p->csrf);
     tc_html_raw(p->out, "><button type=\"submit\">");
     tc_html_text(p->out, label);
     tc_html_raw(p->out, "</button></form>");
+}
+
+void
+tc_form_button(struct tc_page *p, const char *action, const char *label)
+{
+    tc_form_button_confirm(p, action, label, NULL);
 }
 
 /* ---- tables and paging ---- */

@@ -95,6 +95,10 @@ void tc_form_submit(struct tc_page *p, const char *label);
 /* A one-button form (POST `action` with the CSRF token): disable, verify, logout... */
 void tc_form_button(struct tc_page *p, const char *action, const char *label);
 
+/* The same, asking `question` (translated) first when JavaScript runs (app.js, data-confirm). */
+void tc_form_button_confirm(struct tc_page *p, const char *action, const char *label,
+                            const char *question);
+
 /* ---- tables and paging ---- */
 
 /* <table> with a caption and the (translated) column headings. */

@@ -39,11 +39,16 @@ user_row(struct tc_page *p, const struct tc_user *u)
     tc_table_cell(p, u->disabled ? tc_tr(p->lang, "disabled") : tc_tr(p->lang, "active"));
     tc_html_raw(p->out, "<td>");
     if (!u->disabled && u->id != p->who->id) {
+        char question[200];
+
         tc_strbuf_appends(&action, "/admin/users/");
         tc_html_url_segment(&action, u->login);
         tc_strbuf_appends(&action, "/disable");
-        tc_form_button(p, tc_strbuf_failed(&action) ? "/admin/users" : tc_strbuf_str(&action),
-                       tc_tr(p->lang, "Disable"));
+        tc_form_button_confirm(
+            p, tc_strbuf_failed(&action) ? "/admin/users" : tc_strbuf_str(&action),
+            tc_tr(p->lang, "Disable"),
+            tc_trf(question, sizeof(question), p->lang,
+                   "Disable the account \"%s\"? Its sessions end at once.", u->login));
     }
     tc_html_raw(p->out, "</td>");
     tc_table_row_end(p);

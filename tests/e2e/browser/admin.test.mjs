@@ -65,11 +65,18 @@ test('an admin disables an account; its holder can no longer log in', async () =
     const page = await freshPage(browser);
     await logIn(page, 'e2e.admin');
     await page.goto(`${BASE}/admin/users`);
+    // app.js asks first; dismissing the question sends nothing.
+    const questions = [];
+    page.once('dialog', (dialog) => { questions.push(dialog.message()); dialog.dismiss(); });
+    await page.click('form[action="/admin/users/e2e.leaver/disable"] button');
+    assert.deepEqual(questions,
+        ['Khóa tài khoản "e2e.leaver"? Các phiên đăng nhập của tài khoản sẽ kết thúc ngay.']);
+    assert.equal(await page.$('.msg-ok'), null);
+    page.once('dialog', (dialog) => dialog.accept());
     await Promise.all([
         page.waitForNavigation(),
         page.click('form[action="/admin/users/e2e.leaver/disable"] button'),
     ]);
-    // app.js asks for no confirmation on this form, so the post went through.
     assert.equal(new URL(page.url()).pathname, '/admin/users');
     assert.equal((await page.textContent('.msg-ok')).trim(),
         'Tài khoản đã bị khóa và các phiên đăng nhập của tài khoản đã kết thúc.');
