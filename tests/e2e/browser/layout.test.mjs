@@ -113,3 +113,25 @@ test('a login posted from another site is refused, one from this site goes throu
     assert.equal(ok.headers().location, '/home');
     await page.close();
 });
+
+test('behind a TLS-terminating proxy the session cookie is Secure', async () => {
+    const page = await freshPage(browser);
+    const api = page.request;
+    const html = await (await api.get(`${BASE}/login`)).text();
+    const response = await api.post(`${BASE}/login`, {
+        headers: { 'X-Forwarded-Proto': 'https', 'Sec-Fetch-Site': 'same-origin' },
+        form: {
+            login_csrf: html.match(/name="login_csrf" value="([^"]+)"/)[1],
+            login: 'e2e.reader',
+            password: PASSWORD,
+        },
+        maxRedirects: 0,
+    });
+    assert.equal(response.status(), 303);
+    const session = response.headersArray()
+        .filter((h) => h.name.toLowerCase() === 'set-cookie' && h.value.startsWith('tincay_session='))
+        .map((h) => h.value);
+    assert.equal(session.length, 1);
+    assert.match(session[0], /; HttpOnly; SameSite=Strict; Secure$/);
+    await page.close();
+});

@@ -66,7 +66,8 @@ add_user e2e.reviewer reviewer vi "Vàng Thị Dung" --commune 03388 || exit 1
 add_user e2e.leaver collector vi "Lường Thị Thu" || exit 1
 add_user e2e.changer collector vi "Mùa Thị Pằng" || exit 1
 
-TINCAY_LISTEN=127.0.0.1:0 "$bin" serve >"$work/serve.out" 2>"$work/serve.err" &
+# Loopback stands for a TLS-terminating proxy too: a test sends X-Forwarded-Proto: https.
+TINCAY_LISTEN=127.0.0.1:0 TINCAY_TRUSTED_PROXY=127.0.0.1 "$bin" serve >"$work/serve.out" 2>"$work/serve.err" &
 server=$!
 port=""
 for _ in $(seq 1 300); do
