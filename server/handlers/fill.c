@@ -2,7 +2,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <string.h>
 
 #include <sodium.h>
 
@@ -15,6 +14,7 @@
 #include "tincay/i18n.h"
 #include "tincay/sessions.h"
 #include "tincay/strbuf.h"
+#include "web/page.h"
 
 #define NONCE_BYTES 18 /* 24 characters of base64 */
 
@@ -49,7 +49,7 @@ fillable_form(struct tc_request *req, const char *version, struct tc_principal *
     enum tc_status st;
     enum tc_action action;
 
-    if ((st = tc_auth_require(req, who, err)) != TC_OK)
+    if ((st = tc_web_user(req, who, err)) != TC_OK)
         return st;
     if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
@@ -210,31 +210,4 @@ tc_handle_fill_media(struct tc_request *req, struct tc_response *resp, struct tc
     if (tc_strbuf_failed(tc_resp_body(resp)))
         return tc_fail(err, TC_ENOMEM, "out of memory");
     return TC_OK;
-}
-
-void
-tc_fill_render_error(struct tc_request *req, struct tc_response *resp, enum tc_status status,
-                     const struct tc_error *err)
-{
-    struct tc_strbuf *body = tc_resp_body(resp);
-    enum tc_lang lang = tc_req_lang(req);
-    struct tc_error ignored = TC_ERROR_INIT(TC_LANG_EN);
-
-    tc_strbuf_reset(body);
-    tc_resp_content_type(resp, "text/html; charset=utf-8");
-    (void)tc_resp_header(resp, "Content-Security-Policy", "default-src 'none'", &ignored);
-    (void)tc_resp_header(resp, "Cache-Control", "no-store", &ignored);
-    if (status == TC_EUNAUTH && strcmp(tc_req_method(req), "GET") == 0) {
-        /* Not logged in: the login page, the way every page of the interface does it. */
-        tc_resp_status(resp, 303);
-        (void)tc_resp_header(resp, "Location", "/login", &ignored);
-    }
-    tc_strbuf_appendf(body,
-                      "<!doctype html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
-                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                      "<title>tincay</title>\n</head>\n<body>\n<p>",
-                      tc_lang_name(lang));
-    tc_strbuf_append_html_escaped(
-        body, err->msg[0] != '\0' ? err->msg : tc_tr(lang, tc_status_message(status)));
-    tc_strbuf_appends(body, "</p>\n<p><a href=\"/\">tincay</a></p>\n</body>\n</html>\n");
 }

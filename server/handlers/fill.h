@@ -11,7 +11,7 @@
  */
 
 /*
- * GET /fill/:form_id: the page, for a logged-in user allowed to submit the form's latest
+ * GET /fill/:form_id: the page, for a logged-in account allowed to submit the form's latest
  * published version (submission.create; case.create for a confidential form). Its
  * Content-Security-Policy admits scripts of our origin and WebAssembly compilation
  * ('wasm-unsafe-eval'), and <style> elements only with the page's nonce.
@@ -29,9 +29,5 @@ enum tc_status tc_handle_fill_form_xml(struct tc_request *req, struct tc_respons
 /* GET /fill/:form_id/media/:filename[?version=V]: a media file of that version. */
 enum tc_status tc_handle_fill_media(struct tc_request *req, struct tc_response *resp,
                                     struct tc_error *err);
-
-/* Errors of the page as a small HTML page in the request's language. */
-void tc_fill_render_error(struct tc_request *req, struct tc_response *resp, enum tc_status status,
-                          const struct tc_error *err);
 
 #endif /* TC_HANDLERS_FILL_H */

@@ -117,13 +117,14 @@ after(async () => {
   assert.equal(code, 0, 'tincay serve exits cleanly');
 });
 
-/* A logged-in page: the session cookie is set in the browser's context. */
+/* A new tab of a collector who logged in through the login page. */
 async function loggedIn() {
+  await browser.context.clearCookies();
   const page = await browser.context.newPage();
-  const r = await page.request.post(`${server.url}/api/v1/session`, {
-    data: { login: LOGIN, password: PASSWORD },
-  });
-  assert.equal(r.status(), 200, await r.text());
+  await page.goto(`${server.url}/login`);
+  await page.fill('#f-login', LOGIN);
+  await page.fill('#f-password', PASSWORD);
+  await Promise.all([page.waitForURL(`${server.url}/home`), page.click('form[action="/login"] button[type="submit"]')]);
   return page;
 }
 
@@ -247,16 +248,16 @@ test('a collector fills the livelihood survey in the browser and it is stored', 
 });
 
 test('a cookie-authenticated POST /submission needs the CSRF token', async () => {
-  const page = await browser.context.newPage();
-  const login = await page.request.post(`${server.url}/api/v1/session`, {
-    data: { login: LOGIN, password: PASSWORD },
-  });
-  const { csrf } = await login.json();
+  const page = await loggedIn();
+  await page.goto(`${server.url}/fill/market_group`);
+  const csrf = await page.getAttribute('meta[name="csrf-token"]', 'content');
+  assert.match(csrf, /^[A-Za-z0-9_-]{43}$/);
   const xml = Buffer.from(
     '<data id="market_group" version="2026112901"><group><group_name>Tổ rau an toàn</group_name>' +
       '<members>7</members><activity>crop</activity></group>' +
       '<meta><instanceID>uuid:6f1c1b1e-2b8e-4e55-9a41-0c7d2f2a9d10</instanceID></meta></data>',
   );
+  /* page.request shares the tab's cookies: the session cookie goes with every request. */
   const post = (headers) =>
     page.request.post(`${server.url}/submission`, {
       headers: { 'X-OpenRosa-Version': '1.0', ...headers },
