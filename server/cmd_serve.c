@@ -1,6 +1,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -10,6 +11,7 @@
 
 #include "cli_db.h"
 #include "commands.h"
+#include "form_admin.h"
 #include "http.h"
 #include "tincay/cluster.h"
 #include "tincay/config.h"
@@ -86,13 +88,33 @@ open_database(struct serve *s, struct tc_error *err)
     return run_migrations(s->pool, err);
 }
 
+/* TINCAY_FORMS_DIR: add and publish the shipped forms not stored yet (idempotent). */
+static enum tc_status
+load_shipped_forms(struct tc_db_pool *pool, const char *dir, struct tc_error *err)
+{
+    struct tc_db_conn *conn;
+    size_t added = 0;
+    enum tc_status st;
+
+    if (dir == NULL || dir[0] == '\0')
+        return TC_OK;
+    if ((conn = tc_db_acquire(pool, MIGRATE_WAIT_MS, err)) == NULL)
+        return err->status;
+    st = tc_form_admin_load_dir(conn, dir, &added, err);
+    tc_db_release(pool, conn);
+    if (st == TC_OK)
+        tc_log(TC_LOG_INFO, NULL, "shipped forms in %s: %zu new versions published", dir, added);
+    return st;
+}
+
 static enum tc_status
 start(struct serve *s, struct tc_error *err)
 {
     struct tc_server_options opts = {.cfg = &s->cfg};
     enum tc_status st;
 
-    if ((st = harden_process(err)) != TC_OK || (st = open_database(s, err)) != TC_OK)
+    if ((st = harden_process(err)) != TC_OK || (st = open_database(s, err)) != TC_OK ||
+        (st = load_shipped_forms(s->pool, getenv("TINCAY_FORMS_DIR"), err)) != TC_OK)
         return st;
     opts.pool = s->pool;
     if ((st = tc_server_start(&opts, &s->srv, err)) != TC_OK)
