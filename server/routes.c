@@ -1,5 +1,7 @@
 #include "routes.h"
 
+#include "handlers/api_forms.h"
+#include "handlers/api_submissions.h"
 #include "handlers/health.h"
 #include "handlers/openrosa.h"
 
@@ -40,5 +42,38 @@ const struct tc_route tc_routes[] = {
     OPENROSA_GET("/key/:token/forms/:form/:v/media/:name", tc_openrosa_media),
     OPENROSA_GET("/key/:token/submission", tc_openrosa_submission_head),
     OPENROSA_SUBMIT("/key/:token/submission"),
+
+    /* JSON API: forms (admins) and submissions (reviewers, in their scope). */
+    {.method = "GET", .pattern = "/api/v1/forms", .handler = tc_api_forms_list},
+    {.method = "POST",
+     .pattern = "/api/v1/forms",
+     .handler = tc_api_forms_upload,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_API_FORM_MAX_BODY},
+    {.method = "POST",
+     .pattern = "/api/v1/forms/:form/:v/publish",
+     .handler = tc_api_forms_publish,
+     .body = TC_BODY_BUFFERED,
+     .max_body = 1024},
+    {.method = "POST",
+     .pattern = "/api/v1/forms/:form/close",
+     .handler = tc_api_forms_close,
+     .body = TC_BODY_BUFFERED,
+     .max_body = 1024},
+    {.method = "PUT",
+     .pattern = "/api/v1/forms/:form/:v/media/:name",
+     .handler = tc_api_forms_media,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_API_MEDIA_MAX_BODY},
+    {.method = "GET", .pattern = "/api/v1/submissions", .handler = tc_api_submissions_list},
+    {.method = "GET", .pattern = "/api/v1/submissions/:id", .handler = tc_api_submissions_get},
+    {.method = "GET",
+     .pattern = "/api/v1/submissions/:id/attachments/:name",
+     .handler = tc_api_submissions_attachment},
+    {.method = "PATCH",
+     .pattern = "/api/v1/submissions/:id/review",
+     .handler = tc_api_submissions_review,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_API_REVIEW_MAX_BODY},
 };
 const size_t tc_routes_count = sizeof(tc_routes) / sizeof(tc_routes[0]);
