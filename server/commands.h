@@ -13,5 +13,7 @@ int tc_cmd_migrate(int argc, char **argv);
 int tc_cmd_user(int argc, char **argv);
 int tc_cmd_form(int argc, char **argv);
 int tc_cmd_appuser(int argc, char **argv);
+int tc_cmd_unit(int argc, char **argv);
+int tc_cmd_keys(int argc, char **argv);
 
 #endif /* TC_COMMANDS_H */

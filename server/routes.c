@@ -4,6 +4,7 @@
 #include "handlers/api_submissions.h"
 #include "handlers/health.h"
 #include "handlers/openrosa.h"
+#include "handlers/session.h"
 
 /* An OpenRosa GET route: errors are OpenRosaResponse documents. */
 #define OPENROSA_GET(path, fn)                                                                     \
@@ -66,14 +67,23 @@ const struct tc_route tc_routes[] = {
      .body = TC_BODY_BUFFERED,
      .max_body = TC_API_MEDIA_MAX_BODY},
     {.method = "GET", .pattern = "/api/v1/submissions", .handler = tc_api_submissions_list},
-    {.method = "GET", .pattern = "/api/v1/submissions/:id", .handler = tc_api_submissions_get},
     {.method = "GET",
-     .pattern = "/api/v1/submissions/:id/attachments/:name",
+     .pattern = "/api/v1/submissions/:form/:instance",
+     .handler = tc_api_submissions_get},
+    {.method = "GET",
+     .pattern = "/api/v1/submissions/:form/:instance/attachments/:name",
      .handler = tc_api_submissions_attachment},
     {.method = "PATCH",
-     .pattern = "/api/v1/submissions/:id/review",
+     .pattern = "/api/v1/submissions/:form/:instance/review",
      .handler = tc_api_submissions_review,
      .body = TC_BODY_BUFFERED,
      .max_body = TC_API_REVIEW_MAX_BODY},
+    {.method = "POST",
+     .pattern = "/api/v1/session",
+     .handler = tc_handle_session_create,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_SESSION_BODY_MAX},
+    {.method = "DELETE", .pattern = "/api/v1/session", .handler = tc_handle_session_delete},
+    {.method = "GET", .pattern = "/api/v1/me", .handler = tc_handle_me},
 };
 const size_t tc_routes_count = sizeof(tc_routes) / sizeof(tc_routes[0]);

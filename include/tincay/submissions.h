@@ -6,7 +6,6 @@
 
 #include "tincay/status.h"
 
-struct tc_arena;
 struct tc_db_conn;
 struct tc_spool_file;
 
@@ -98,70 +97,5 @@ struct tc_ingest_result {
 /* Store one post of a submission as described above. `out` is filled on TC_OK. */
 enum tc_status tc_submission_store(struct tc_db_conn *conn, const struct tc_ingest *in,
                                    struct tc_ingest_result *out, struct tc_error *err);
-
-/* ---- reading and reviewing (src/store/submissions_read.c) ---- */
-
-/* Which submissions tc_submission_list returns; NULL or 0 fields do not filter. */
-struct tc_submission_filter {
-    const char *form_id;
-    const char *review_state;  /* "received", "hasIssues", "edited", "approved", "rejected" */
-    const char *from, *to;     /* received_at >= from, < to (ISO 8601 dates or timestamps) */
-    const char *commune_code;  /* the submission's tc:role commune code */
-    const char *province_code; /* its commune lies in this province (through communes) */
-    long long submitter_id;    /* > 0: only this account's */
-    bool include_superseded;   /* also versions replaced by an edit */
-    size_t limit, offset;      /* limit 0 means 50; at most 500 */
-};
-
-struct tc_submission_row {
-    long long id, form; /* form: forms.id of the version */
-    const char *form_id, *form_version, *instance_id, *deprecated_id;
-    const char *review_state, *received_at, *updated_at;
-    const char *commune_era, *commune_code, *province_code, *village, *device_id;
-    long long submitter_id, app_user_id, superseded_by; /* 0 when none */
-    bool is_complete, is_sealed;
-    size_t n_findings;
-    const char *values_json; /* tc_submission_get only: the unprotected values */
-};
-
-/* Rows matching `filter`, newest first, and `*total_out` (may be NULL) matching in all. */
-enum tc_status tc_submission_list(struct tc_db_conn *conn,
-                                  const struct tc_submission_filter *filter, struct tc_arena *arena,
-                                  struct tc_submission_row **rows_out, size_t *n_out,
-                                  size_t *total_out, struct tc_error *err);
-
-/* One submission with its values; TC_ENOTFOUND when there is none. */
-enum tc_status tc_submission_get(struct tc_db_conn *conn, long long id, struct tc_arena *arena,
-                                 struct tc_submission_row *out, struct tc_error *err);
-
-/* Its findings, in the order they were found. */
-enum tc_status tc_submission_findings(struct tc_db_conn *conn, long long id, struct tc_arena *arena,
-                                      struct tc_ingest_finding **out, size_t *n_out,
-                                      struct tc_error *err);
-
-struct tc_submission_file {
-    const char *name, *content_type; /* content_type NULL while missing */
-    long long size;                  /* -1 while the file has not arrived */
-    const char *sha256;              /* NULL while missing */
-};
-
-/* Its attachment slots by name, received or still missing. */
-enum tc_status tc_submission_files(struct tc_db_conn *conn, long long id, struct tc_arena *arena,
-                                   struct tc_submission_file **out, size_t *n_out,
-                                   struct tc_error *err);
-
-/* The bytes of one received attachment; TC_ENOTFOUND when absent or still missing. */
-enum tc_status tc_submission_file_get(struct tc_db_conn *conn, long long id, const char *name,
-                                      struct tc_arena *arena, struct tc_submission_file *meta_out,
-                                      const unsigned char **bytes_out, struct tc_error *err);
-
-/*
- * Set the review state of submission `id` (any of the five states) with an optional
- * comment, by account `actor_id`; records the change in review_comments and an audit row
- * "submission.review" in one transaction. TC_EINVAL for another state, TC_ENOTFOUND.
- */
-enum tc_status tc_submission_review(struct tc_db_conn *conn, long long id, long long actor_id,
-                                    const char *state, const char *comment, const char *client_addr,
-                                    struct tc_error *err);
 
 #endif /* TC_SUBMISSIONS_H */

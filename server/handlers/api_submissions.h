@@ -6,12 +6,14 @@
 /*
  * The JSON API for reviewers: submissions in the reader's scope (the policy table).
  *
- *   GET   /api/v1/submissions?form=&state=&from=&to=&commune=&limit=&offset=
- *   GET   /api/v1/submissions/:id                      values, findings, attachments
- *   GET   /api/v1/submissions/:id/attachments/:name    the file
- *   PATCH /api/v1/submissions/:id/review               {"reviewState": ..., "comment": ...}
+ *   GET   /api/v1/submissions?form=&state=&from=&to=&commune=ERA:CODE&limit=&before=ID
+ *   GET   /api/v1/submissions/:form/:instance                    values, findings, files
+ *   GET   /api/v1/submissions/:form/:instance/attachments/:name  the file
+ *   PATCH /api/v1/submissions/:form/:instance/review  {"reviewState": ..., "comment": ...}
  *
- * Accounts only; the review change by cookie needs the CSRF token.
+ * Pages are newest first: pass the last id of a page as `before` for the next one.
+ * Accounts only; the review change by cookie needs the CSRF token. Readers whose scope is
+ * a province (no commune of their own) see no submissions yet: rows carry no province.
  */
 #define TC_API_REVIEW_MAX_BODY (64u * 1024u)
 

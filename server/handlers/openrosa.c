@@ -399,7 +399,7 @@ set_roles(const struct tc_submission *sub, struct tc_arena *arena, struct tc_ing
         if (v->field == NULL || v->value == NULL || v->value[0] == '\0')
             continue;
         switch (v->field->role) {
-        case TC_ROLE_COMMUNE:
+        case TC_FIELD_ROLE_COMMUNE:
             colon = strchr(v->value, ':');
             if (colon != NULL &&
                 (strncmp(v->value, "pre2025:", 8) == 0 || strncmp(v->value, "post2025:", 9) == 0)) {
@@ -407,9 +407,9 @@ set_roles(const struct tc_submission *sub, struct tc_arena *arena, struct tc_ing
                 in->commune_code = colon + 1;
             }
             break;
-        case TC_ROLE_VILLAGE: in->village = v->value; break;
-        case TC_ROLE_CASE_CODE: in->case_code = v->value; break;
-        case TC_ROLE_NONE: break;
+        case TC_FIELD_ROLE_VILLAGE: in->village = v->value; break;
+        case TC_FIELD_ROLE_CASE_CODE: in->case_code = v->value; break;
+        case TC_FIELD_ROLE_NONE: break;
         }
     }
 }

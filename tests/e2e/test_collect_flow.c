@@ -26,6 +26,7 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include "auth.h"
 #include "form_admin.h"
 #include "http.h"
 #include "testlib.h"
@@ -48,6 +49,7 @@ struct env {
     struct tc_config cfg;
     struct tc_db_pool *pool;
     struct tc_server *srv;
+    struct tc_auth *auth;
     unsigned int port;
     PGconn *pg;
     char token[TC_APP_TOKEN_LEN + 1]; /* assigned every form the tests load */
@@ -409,8 +411,11 @@ setup(void **state)
     env.cfg.threads = 4;
     env.cfg.log_level = TC_LOG_WARNING;
     tc_log_set_level(TC_LOG_WARNING);
+    if ((env.auth = tc_auth_create(&(struct tc_auth_options){.gate_wait_ms = 60000}, &err)) == NULL)
+        return -1;
     opts.cfg = &env.cfg;
     opts.pool = env.pool;
+    opts.auth = env.auth;
     if (tc_server_start(&opts, &env.srv, &err) != TC_OK) {
         fprintf(stderr, "tc_server_start: %s\n", err.msg);
         return -1;
@@ -427,6 +432,7 @@ teardown(void **state)
 
     (void)state;
     tc_server_stop(env.srv);
+    tc_auth_destroy(env.auth);
     PQfinish(env.pg);
     tc_db_pool_destroy(env.pool);
     tc_test_db_drop(env.conninfo);
