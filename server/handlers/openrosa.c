@@ -9,6 +9,7 @@
 #include "http.h"
 #include "tincay/app_users.h"
 #include "tincay/arena.h"
+#include "tincay/cases.h"
 #include "tincay/config.h"
 #include "tincay/db.h"
 #include "tincay/form.h"
@@ -18,6 +19,7 @@
 #include "tincay/strbuf.h"
 #include "tincay/submissions.h"
 #include "tincay/upload.h"
+#include "tincay/vault.h"
 
 #define XML_TYPE     "text/xml; charset=utf-8"
 #define DB_WAIT_MS   5000u
@@ -442,11 +444,56 @@ find_form(struct tc_request *req, struct tc_db_conn *conn, const struct post *p,
     if (!tc_form_state_accepts_submissions(row->state))
         return tc_fail(err, TC_ECONFLICT, "form \"%s\" is closed and accepts no submissions",
                        env->form_id);
-    if (row->has_protected)
+    /* Confidential forms are sealed to a unit (cases): not through this path yet. */
+    if (row->is_confidential ||
+        (row->has_protected && tc_server_keyring(tc_req_server(req)) == NULL))
         return tc_fail(err, TC_EBUSY,
                        "form \"%s\" has protected fields and sealing is not available on this "
                        "server yet: nothing was stored, please send again later",
                        env->form_id);
+    return TC_OK;
+}
+
+/* In the submission's transaction: the data key that opens its sealed XML and values. */
+static enum tc_status
+store_keys(struct tc_db_conn *conn, long long submission, void *ctx, struct tc_error *err)
+{
+    return tc_submission_keys_store_personal(conn, submission, ctx, err);
+}
+
+/*
+ * A form with `personal` fields: the XML and every protected value sealed under a fresh
+ * data key wrapped by the server's key; nothing of them is stored in plaintext.
+ */
+static enum tc_status
+seal_personal(struct tc_request *req, const struct tc_upload *up, const struct tc_submission *sub,
+              struct tc_ingest *in, struct tc_error *err)
+{
+    struct tc_arena *arena = tc_req_arena(req);
+    struct tc_plain_value *pv = tc_arena_calloc(arena, sub->n_protected + 1, sizeof(*pv));
+    struct tc_personal_sealed *sealed = tc_arena_calloc(arena, 1, sizeof(*sealed));
+    size_t n = 0;
+    enum tc_status st;
+
+    if (pv == NULL || sealed == NULL)
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < sub->n_protected; i++) {
+        const struct tc_submission_value *v = &sub->protected_values[i];
+
+        if (v->value != NULL && v->value[0] != '\0')
+            pv[n++] = (struct tc_plain_value){v->path, v->value, strlen(v->value)};
+    }
+    st = tc_personal_seal(tc_server_keyring(tc_req_server(req)), in->form_id, in->instance_id, pv,
+                          n, up->xml, up->xml_len, arena, sealed, err);
+    if (st != TC_OK)
+        return st;
+    in->xml = NULL;
+    in->xml_len = 0;
+    in->xml_sealed = sealed->xml;
+    in->xml_sealed_len = sealed->xml_len;
+    in->key_id = sealed->key_id;
+    in->on_new_row = store_keys;
+    in->on_new_row_ctx = sealed;
     return TC_OK;
 }
 
@@ -498,7 +545,7 @@ build_ingest(struct tc_request *req, const struct post *p, const struct tc_uploa
     if (in->instance_id == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
     set_roles(sub, arena, in);
-    return TC_OK;
+    return row->has_protected ? seal_personal(req, up, sub, in, err) : TC_OK;
 }
 
 /* The 201 answer: what happened, in the collector's language. */

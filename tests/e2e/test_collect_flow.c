@@ -36,6 +36,7 @@
 #include "tincay/db.h"
 #include "tincay/form.h"
 #include "tincay/forms.h"
+#include "tincay/keyfile.h"
 #include "tincay/migrate.h"
 #include "tincay/strbuf.h"
 
@@ -50,6 +51,7 @@ struct env {
     struct tc_db_pool *pool;
     struct tc_server *srv;
     struct tc_auth *auth;
+    struct tc_keyring *keyring;
     unsigned int port;
     PGconn *pg;
     char token[TC_APP_TOKEN_LEN + 1]; /* assigned every form the tests load */
@@ -413,9 +415,13 @@ setup(void **state)
     tc_log_set_level(TC_LOG_WARNING);
     if ((env.auth = tc_auth_create(&(struct tc_auth_options){.gate_wait_ms = 60000}, &err)) == NULL)
         return -1;
+    snprintf(buf, sizeof(buf), "%s/server.key", env.data_dir);
+    if (tc_keyring_open(buf, true, &env.keyring, &err) != TC_OK)
+        return -1;
     opts.cfg = &env.cfg;
     opts.pool = env.pool;
     opts.auth = env.auth;
+    opts.keyring = env.keyring;
     if (tc_server_start(&opts, &env.srv, &err) != TC_OK) {
         fprintf(stderr, "tc_server_start: %s\n", err.msg);
         return -1;
@@ -433,6 +439,7 @@ teardown(void **state)
     (void)state;
     tc_server_stop(env.srv);
     tc_auth_destroy(env.auth);
+    tc_keyring_close(env.keyring);
     PQfinish(env.pg);
     tc_db_pool_destroy(env.pool);
     tc_test_db_drop(env.conninfo);
@@ -982,6 +989,61 @@ closing_accepts_closed_refuses(void **state)
     assert_int_equal(count("SELECT count(*) FROM submissions WHERE instance_id = 'closed-1'"), 0);
 }
 
+/*
+ * A form with `personal` fields: the XML and the protected values are stored sealed only;
+ * a confidential form (sealed to a unit) is refused with 503 on this path, nothing stored.
+ */
+static void
+protected_forms_store_no_plaintext(void **state)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    char path[1024];
+    size_t len;
+    char *xml, *v;
+    struct reply r;
+
+    (void)state;
+    xml = read_file(
+        tc_test_source_path("tests/fixtures/form/livelihood-survey.xml", path, sizeof(path)), &len);
+    assert_int_equal(add_form(xml, len, &err), TC_OK);
+    free(xml);
+    xml = read_file(
+        tc_test_source_path("tests/fixtures/form/livelihood-survey--good.xml", path, sizeof(path)),
+        &len);
+    assert_non_null(strstr(xml, "Lò Thị Mai"));
+    post_xml(env.token, xml, NULL, 0, NULL, &r);
+    assert_openrosa(&r, 201);
+    reply_free(&r);
+    free(xml);
+    assert_int_equal(count("SELECT count(*) FROM submissions WHERE form_id = 'livelihood_survey' "
+                           "AND xml IS NULL AND xml_sealed IS NOT NULL"),
+                     1);
+    assert_int_equal(count("SELECT count(*) FROM submission_keys k JOIN submissions s "
+                           "ON s.id = k.submission WHERE s.form_id = 'livelihood_survey'"),
+                     1);
+    assert_true(count("SELECT count(*) FROM submission_protected p JOIN submissions s "
+                      "ON s.id = p.submission WHERE s.form_id = 'livelihood_survey'") >= 1);
+    v = query1("SELECT s.values::text || encode(s.xml_sealed, 'escape') || "
+               "string_agg(encode(p.ciphertext, 'escape'), '') FROM submissions s "
+               "JOIN submission_protected p ON p.submission = s.id "
+               "WHERE s.form_id = 'livelihood_survey' GROUP BY s.id",
+               NULL);
+    assert_null(strstr(v, "Lò Thị Mai"));
+    assert_null(strstr(v, "L\\303\\262 Th"));
+    free(v);
+
+    xml = read_file(tc_test_source_path("forms/dctc_case.xml", path, sizeof(path)), &len);
+    assert_int_equal(add_form(xml, len, &err), TC_OK);
+    free(xml);
+    post_xml(env.token,
+             "<data id=\"dctc_case\" version=\"2026112901\"><meta><instanceID>uuid:case-1"
+             "</instanceID></meta></data>",
+             NULL, 0, NULL, &r);
+    assert_openrosa(&r, 503);
+    reply_free(&r);
+    assert_int_equal(count("SELECT count(*) FROM submissions WHERE form_id = 'dctc_case'"), 0);
+}
+
 int
 main(void)
 {
@@ -995,6 +1057,7 @@ main(void)
         cmocka_unit_test(app_user_scope_and_revocation),
         cmocka_unit_test(messages_follow_accept_language),
         cmocka_unit_test(closing_accepts_closed_refuses),
+        cmocka_unit_test(protected_forms_store_no_plaintext),
     };
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
