@@ -11,8 +11,6 @@
 #include "tincay/db.h"
 #include "tincay/forms.h"
 
-#define DB_WAIT_MS 5000u
-
 /* An account allowed `action`; a state change by cookie must carry the CSRF token. */
 static enum tc_status
 account(struct tc_request *req, enum tc_action action, bool changes, struct tc_principal *who,
@@ -27,18 +25,6 @@ account(struct tc_request *req, enum tc_action action, bool changes, struct tc_p
     if (changes && (st = tc_auth_csrf(req, who, NULL, err)) != TC_OK)
         return st;
     return tc_auth_check(req, who, action, NULL, err);
-}
-
-static struct tc_db_conn *
-acquire(struct tc_request *req, struct tc_error *err)
-{
-    struct tc_db_pool *pool = tc_server_pool(tc_req_server(req));
-
-    if (pool == NULL) {
-        tc_fail(err, TC_ERETRY, "database unavailable");
-        return NULL;
-    }
-    return tc_db_acquire_for(pool, tc_req_arena(req), DB_WAIT_MS, err);
 }
 
 static json_t *
@@ -81,7 +67,7 @@ tc_api_forms_list(struct tc_request *req, struct tc_response *resp, struct tc_er
 
     if ((st = account(req, TC_ACT_FORM_MANAGE, false, &who, err)) != TC_OK)
         return st;
-    if ((conn = acquire(req, err)) == NULL)
+    if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
     if ((st = tc_forms_list(conn, NULL, tc_req_arena(req), &rows, &n, err)) != TC_OK)
         return st;
@@ -107,7 +93,7 @@ tc_api_forms_upload(struct tc_request *req, struct tc_response *resp, struct tc_
 
     if ((st = account(req, TC_ACT_FORM_MANAGE, true, &who, err)) != TC_OK)
         return st;
-    if ((conn = acquire(req, err)) == NULL)
+    if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
     st = tc_form_admin_add(conn, (const unsigned char *)body, len, !query_true(req, "draft"),
                            who.id, tc_req_arena(req), &row, err);
@@ -143,7 +129,7 @@ tc_api_forms_publish(struct tc_request *req, struct tc_response *resp, struct tc
 
     if ((st = account(req, TC_ACT_FORM_MANAGE, true, &who, err)) != TC_OK)
         return st;
-    if ((conn = acquire(req, err)) == NULL)
+    if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
     if ((st = named_version(req, conn, &row, err)) != TC_OK ||
         (st = tc_forms_publish(conn, row.form_id, row.version, err)) != TC_OK ||
@@ -163,7 +149,7 @@ tc_api_forms_close(struct tc_request *req, struct tc_response *resp, struct tc_e
 
     if ((st = account(req, TC_ACT_FORM_MANAGE, true, &who, err)) != TC_OK)
         return st;
-    if ((conn = acquire(req, err)) == NULL)
+    if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
     st = tc_forms_close(conn, tc_req_param(req, "form"), NULL,
                         now ? TC_FORM_CLOSED : TC_FORM_CLOSING, &n, err);
@@ -189,7 +175,7 @@ tc_api_forms_media(struct tc_request *req, struct tc_response *resp, struct tc_e
 
     if ((st = account(req, TC_ACT_FORM_MANAGE, true, &who, err)) != TC_OK)
         return st;
-    if ((conn = acquire(req, err)) == NULL)
+    if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
     if (type == NULL || strncmp(type, "application/x-www-form-urlencoded", 33) == 0)
         type = tc_form_admin_media_type(name);

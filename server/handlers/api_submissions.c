@@ -12,7 +12,6 @@
 #include "tincay/review.h"
 #include "tincay/strbuf.h"
 
-#define DB_WAIT_MS      5000u
 #define COMMENT_MAX_LEN 10000
 
 static enum tc_status
@@ -23,18 +22,6 @@ account(struct tc_request *req, struct tc_principal *who, struct tc_error *err)
     if (st == TC_OK && who->kind != TC_PRINCIPAL_USER)
         return tc_fail(err, TC_EFORBIDDEN, "permission denied");
     return st;
-}
-
-static struct tc_db_conn *
-acquire(struct tc_request *req, struct tc_error *err)
-{
-    struct tc_db_pool *pool = tc_server_pool(tc_req_server(req));
-
-    if (pool == NULL) {
-        tc_fail(err, TC_ERETRY, "database unavailable");
-        return NULL;
-    }
-    return tc_db_acquire_for(pool, tc_req_arena(req), DB_WAIT_MS, err);
 }
 
 static enum tc_status
@@ -145,7 +132,7 @@ tc_api_submissions_list(struct tc_request *req, struct tc_response *resp, struct
     commune_filter(req, tc_req_query(req, "commune"), &f);
     if ((st = account(req, &who, err)) != TC_OK || (st = scope_filter(req, &who, &f, err)) != TC_OK)
         return st;
-    if ((conn = acquire(req, err)) == NULL)
+    if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
     if ((st = tc_review_list(conn, &f, tc_req_arena(req), &rows, &n, err)) != TC_OK)
         return st;
@@ -222,7 +209,7 @@ tc_api_submissions_get(struct tc_request *req, struct tc_response *resp, struct 
 
     if ((st = account(req, &who, err)) != TC_OK)
         return st;
-    if ((conn = acquire(req, err)) == NULL)
+    if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
     if ((st = readable(req, &who, TC_ACT_SUBMISSION_READ, conn, &row, err)) != TC_OK ||
         (st = tc_review_findings(conn, row.id, tc_req_arena(req), &findings, &n_findings, err)) !=
@@ -250,7 +237,7 @@ tc_api_submissions_attachment(struct tc_request *req, struct tc_response *resp,
 
     if ((st = account(req, &who, err)) != TC_OK)
         return st;
-    if ((conn = acquire(req, err)) == NULL)
+    if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
     if ((st = readable(req, &who, TC_ACT_SUBMISSION_READ, conn, &row, err)) != TC_OK ||
         (st = tc_review_file(conn, row.id, tc_req_param(req, "name"), tc_req_arena(req), &file,
@@ -302,7 +289,7 @@ tc_api_submissions_review(struct tc_request *req, struct tc_response *resp, stru
         return st;
     if ((st = parse_review(text, len, &body, &state, &comment, err)) != TC_OK)
         goto out;
-    if ((conn = acquire(req, err)) == NULL) {
+    if ((conn = tc_req_db(req, err)) == NULL) {
         st = err->status;
         goto out;
     }

@@ -22,7 +22,6 @@
 #include "tincay/vault.h"
 
 #define XML_TYPE     "text/xml; charset=utf-8"
-#define DB_WAIT_MS   5000u
 #define MAX_FILES    100u
 #define ACCEPT_LEN_S "52428800" /* TC_OPENROSA_MAX_BODY in decimal */
 
@@ -78,18 +77,6 @@ static enum tc_status
 require(struct tc_request *req, struct tc_principal *who, struct tc_error *err)
 {
     return tc_auth_require(req, who, err);
-}
-
-static struct tc_db_conn *
-acquire(struct tc_request *req, struct tc_error *err)
-{
-    struct tc_db_pool *pool = tc_server_pool(tc_req_server(req));
-
-    if (pool == NULL) {
-        tc_fail(err, TC_ERETRY, "database unavailable");
-        return NULL;
-    }
-    return tc_db_acquire_for(pool, tc_req_arena(req), DB_WAIT_MS, err);
 }
 
 /*
@@ -194,7 +181,7 @@ tc_openrosa_form_list(struct tc_request *req, struct tc_response *resp, struct t
         filter.app_user_id = who.id;
     else if ((st = tc_auth_check(req, &who, TC_ACT_FORM_LIST, NULL, err)) != TC_OK)
         return st;
-    if ((conn = acquire(req, err)) == NULL ||
+    if ((conn = tc_req_db(req, err)) == NULL ||
         (st = tc_forms_list(conn, &filter, tc_req_arena(req), &rows, &n, err)) != TC_OK)
         return conn == NULL ? err->status : st;
     tc_strbuf_appends(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -231,7 +218,7 @@ downloadable(struct tc_request *req, struct tc_response *resp, struct tc_princip
         return st;
     if (form == NULL || v == NULL || v[0] != 'v')
         return tc_fail(err, TC_ENOTFOUND, "not found");
-    if ((*conn_out = acquire(req, err)) == NULL)
+    if ((*conn_out = tc_req_db(req, err)) == NULL)
         return err->status;
     st = tc_forms_get(*conn_out, form, v + 1, tc_req_arena(req), row, err);
     if (st == TC_ENOTFOUND || (st == TC_OK && row->state != TC_FORM_PUBLISHED))
@@ -585,7 +572,7 @@ store(struct tc_request *req, struct tc_response *resp, struct post *p, const st
                              &env, err);
     if (st != TC_OK)
         return st;
-    if ((conn = acquire(req, err)) == NULL)
+    if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
     if ((st = find_form(req, conn, p, env, &row, err)) != TC_OK)
         return st;
