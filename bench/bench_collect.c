@@ -311,6 +311,9 @@ start_server(const char *tincay, const char *data_dir)
         setenv("TINCAY_THREADS", "16", 1); /* handlers block on PostgreSQL: overlap them */
     /* Every client comes from 127.0.0.1: as behind a reverse proxy, no per-address cap. */
     setenv("TINCAY_TRUSTED_PROXY", "127.0.0.1", 1);
+    /* Its first start prints a generated admin password: not part of the figures. */
+    if (freopen("/dev/null", "w", stdout) == NULL)
+        _exit(127);
     execl(tincay, "tincay", "serve", (char *)NULL);
     perror("exec tincay");
     _exit(127);
