@@ -1044,6 +1044,46 @@ protected_forms_store_no_plaintext(void **state)
     assert_int_equal(count("SELECT count(*) FROM submissions WHERE form_id = 'dctc_case'"), 0);
 }
 
+/* Shipped forms (TINCAY_FORMS_DIR): added and published once, with media; changes refused. */
+static void
+shipped_forms_load_once(void **state)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = tc_db_acquire(env.pool, 5000, &err);
+    char src[1024], dir[128], cmd[1400];
+    size_t added = 99;
+    FILE *f;
+
+    (void)state;
+    assert_non_null(conn);
+    snprintf(dir, sizeof(dir), "%s/shipped", env.data_dir);
+    snprintf(cmd, sizeof(cmd), "cp -r '%s' '%s'", tc_test_source_path("forms", src, sizeof(src)),
+             dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(tc_form_admin_load_dir(conn, dir, &added, &err), TC_OK);
+    assert_true(added >= 2); /* dctc_case may be stored already (test above) */
+    assert_int_equal(count("SELECT count(*) FROM forms WHERE state = 'published' AND "
+                           "form_id IN ('livelihood_needs', 'dctc_case', 'dctc_followup')"),
+                     3);
+    assert_int_equal(count("SELECT count(*) FROM forms WHERE form_id = 'livelihood_needs' "
+                           "AND state = 'published'"),
+                     1);
+    assert_int_equal(count("SELECT count(*) FROM form_media m JOIN forms f ON f.id = m.form "
+                           "WHERE f.form_id = 'livelihood_needs'"),
+                     3);
+    /* Again: nothing new. Then the same version with other bytes: skipped, no failure. */
+    assert_int_equal(tc_form_admin_load_dir(conn, dir, &added, &err), TC_OK);
+    assert_int_equal(added, 0);
+    snprintf(cmd, sizeof(cmd), "%s/livelihood_needs.xml", dir);
+    assert_non_null(f = fopen(cmd, "a"));
+    fputs("<!-- changed -->\n", f);
+    fclose(f);
+    assert_int_equal(tc_form_admin_load_dir(conn, dir, &added, &err), TC_OK);
+    assert_int_equal(added, 0);
+    assert_int_equal(count("SELECT count(*) FROM forms WHERE form_id = 'livelihood_needs'"), 1);
+    tc_db_release(env.pool, conn);
+}
+
 int
 main(void)
 {
@@ -1058,6 +1098,7 @@ main(void)
         cmocka_unit_test(messages_follow_accept_language),
         cmocka_unit_test(closing_accepts_closed_refuses),
         cmocka_unit_test(protected_forms_store_no_plaintext),
+        cmocka_unit_test(shipped_forms_load_once),
     };
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
