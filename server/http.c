@@ -105,7 +105,7 @@ struct tc_request { /* lives inside its own arena */
     enum tc_lang lang;
     void *state;
     const char *client_addr;
-    struct tc_db_conn *db; /* tc_req_db: released with the arena */
+    struct tc_db_conn *db; /* tc_req_db: released when the request completes */
     bool answered, has_query;
     unsigned int status_sent;
     uint64_t bytes_sent;
@@ -245,8 +245,16 @@ tc_req_db(struct tc_request *req, struct tc_error *err)
         tc_fail(err, TC_EBUSY, "database is unavailable, try again later");
         return NULL;
     }
-    req->db = tc_db_acquire_for(req->srv->pool, req->arena, DB_WAIT_MS, err);
+    req->db = tc_db_acquire(req->srv->pool, DB_WAIT_MS, err);
     return req->db;
+}
+
+void
+tc_req_db_release(struct tc_request *req)
+{
+    if (req->db != NULL)
+        tc_db_release(req->srv->pool, req->db);
+    req->db = NULL;
 }
 
 void *
@@ -822,6 +830,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         close(req->resp.fd);
     tc_strbuf_cleanup(&req->resp.body);
     tc_strbuf_cleanup(&req->body);
+    tc_req_db_release(req);
     tc_arena_destroy(req->arena); /* runs deferred releases, then frees `req` itself */
     *req_cls = NULL;
     atomic_fetch_sub(&srv->in_flight, 1);

@@ -110,6 +110,13 @@ void tc_req_body_wipe(struct tc_request *req);
 struct tc_db_conn *tc_req_db(struct tc_request *req, struct tc_error *err);
 
 /*
+ * Give the request's connection back before the request ends (a streamed upload must not
+ * hold one while its bytes trickle in over a slow network); a later tc_req_db takes one
+ * again. Accepts a request without one.
+ */
+void tc_req_db_release(struct tc_request *req);
+
+/*
  * One pointer a route may keep across on_chunk calls and its handler. Whatever it holds
  * must be released through tc_arena_defer(tc_req_arena(req), ...): when on_chunk fails or
  * the client goes away, the handler is never called.

@@ -206,14 +206,13 @@ tc_openrosa_form_list(struct tc_request *req, struct tc_response *resp, struct t
  * Versions in another state are not found here: closing forms are not handed out again.
  */
 static enum tc_status
-downloadable(struct tc_request *req, struct tc_response *resp, struct tc_principal *who,
-             struct tc_db_conn **conn_out, struct tc_form_row *row, struct tc_error *err)
+downloadable(struct tc_request *req, struct tc_principal *who, struct tc_db_conn **conn_out,
+             struct tc_form_row *row, struct tc_error *err)
 {
     const char *form = tc_req_param(req, "form");
     const char *v = tc_req_param(req, "v");
     enum tc_status st;
 
-    (void)resp;
     if ((st = require(req, who, err)) != TC_OK)
         return st;
     if (form == NULL || v == NULL || v[0] != 'v')
@@ -235,7 +234,7 @@ tc_openrosa_form_download(struct tc_request *req, struct tc_response *resp, stru
     struct tc_principal who;
     struct tc_db_conn *conn = NULL;
     struct tc_form_row row;
-    enum tc_status st = downloadable(req, resp, &who, &conn, &row, err);
+    enum tc_status st = downloadable(req, &who, &conn, &row, err);
 
     if (st != TC_OK)
         return st;
@@ -255,7 +254,7 @@ tc_openrosa_manifest(struct tc_request *req, struct tc_response *resp, struct tc
     struct tc_form_media *media = NULL;
     struct tc_strbuf *b = tc_resp_body(resp);
     size_t n = 0;
-    enum tc_status st = downloadable(req, resp, &who, &conn, &row, err);
+    enum tc_status st = downloadable(req, &who, &conn, &row, err);
 
     if (st != TC_OK ||
         (st = tc_forms_media_list(conn, row.id, tc_req_arena(req), &media, &n, err)) != TC_OK)
@@ -282,7 +281,7 @@ tc_openrosa_media(struct tc_request *req, struct tc_response *resp, struct tc_er
     struct tc_form_row row;
     struct tc_form_media m;
     const char *name = tc_req_param(req, "name");
-    enum tc_status st = downloadable(req, resp, &who, &conn, &row, err);
+    enum tc_status st = downloadable(req, &who, &conn, &row, err);
 
     if (st != TC_OK)
         return st;
@@ -334,7 +333,10 @@ post_begin(struct tc_request *req, struct post **out, struct tc_error *err)
 
     if (p == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
-    if ((st = require(req, &p->who, err)) != TC_OK)
+    st = require(req, &p->who, err);
+    /* The body may take minutes to arrive from a village: hold no connection meanwhile. */
+    tc_req_db_release(req);
+    if (st != TC_OK)
         return st;
     if (type == NULL)
         return tc_fail(err, TC_EUNSUPPORTED, "content type must be multipart/form-data");

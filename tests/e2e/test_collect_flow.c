@@ -1084,6 +1084,40 @@ shipped_forms_load_once(void **state)
     tc_db_release(env.pool, conn);
 }
 
+/*
+ * Uploads trickling in from a village hold no database connection: with more stalled
+ * uploads than the pool has connections, formList still answers at once.
+ */
+static void
+slow_uploads_hold_no_connection(void **state)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)env.port)};
+    int fds[10];
+    char head[1024];
+    struct reply r;
+
+    (void)state;
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    snprintf(head, sizeof(head),
+             "POST /key/%s/submission HTTP/1.1\r\nHost: x\r\nX-OpenRosa-Version: 1.0\r\n"
+             "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 100000\r\n\r\n"
+             "--XyZ\r\nContent-Disposition: form-data; name=\"xml_submission_file\"; "
+             "filename=\"s.xml\"\r\n\r\n<data id=\"simple\">",
+             env.token);
+    for (size_t i = 0; i < 10; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_true(write(fds[i], head, strlen(head)) == (ssize_t)strlen(head));
+    }
+    usleep(300000); /* let the server read the first chunks and authenticate them */
+    get(keyed(env.token, "/formList"), NULL, &r);
+    assert_openrosa(&r, 200);
+    assert_true(r.ms < FAST_MS);
+    reply_free(&r);
+    for (size_t i = 0; i < 10; i++)
+        close(fds[i]);
+}
+
 int
 main(void)
 {
@@ -1099,6 +1133,7 @@ main(void)
         cmocka_unit_test(closing_accepts_closed_refuses),
         cmocka_unit_test(protected_forms_store_no_plaintext),
         cmocka_unit_test(shipped_forms_load_once),
+        cmocka_unit_test(slow_uploads_hold_no_connection),
     };
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
