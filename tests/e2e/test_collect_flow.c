@@ -38,7 +38,9 @@
 #include "tincay/forms.h"
 #include "tincay/keyfile.h"
 #include "tincay/migrate.h"
+#include "tincay/password.h"
 #include "tincay/strbuf.h"
+#include "tincay/users.h"
 
 #define PUBLIC_URL "https://collect.example.vn"
 #define FAST_MS    1000.0
@@ -1118,6 +1120,60 @@ slow_uploads_hold_no_connection(void **state)
         close(fds[i]);
 }
 
+/* An account (Basic after the challenge), as Collect with a username and password. */
+static void
+accounts_use_basic_at_the_root(void **state)
+{
+    static const char password[] = "mật khẩu của chị Lan 2026";
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_password_gate *gate =
+        tc_password_gate_create(1, 60000, TC_PASSWORD_INTERACTIVE, &err);
+    struct tc_db_conn *conn = tc_db_acquire(env.pool, 5000, &err);
+    struct tc_user_new u = {.login = "lan", .role = TC_ROLE_COLLECTOR, .language = TC_LANG_VI};
+    char auth[256], b64[200], creds[128];
+    struct reply r;
+
+    (void)state;
+    assert_non_null(gate);
+    assert_non_null(conn);
+    assert_int_equal(tc_user_create(conn, gate, &u, password, strlen(password), NULL, &err), TC_OK);
+    tc_db_release(env.pool, conn);
+    tc_password_gate_destroy(gate);
+    add_corpus_form("xforms/central-withrepeat.xml");
+    snprintf(creds, sizeof(creds), "lan:%s", password);
+    sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)creds, strlen(creds),
+                      sodium_base64_VARIANT_ORIGINAL);
+    snprintf(auth, sizeof(auth), "Authorization: Basic %s", b64);
+
+    get("/formList", auth, &r);
+    assert_openrosa(&r, 200);
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "<downloadUrl>" PUBLIC_URL "/forms/"));
+    assert_null(strstr(tc_strbuf_str(&r.body), "/key/"));
+    reply_free(&r);
+    request("HEAD", "/submission", NULL, 0, NULL, 0, NULL, auth, &r);
+    assert_openrosa(&r, 204);
+    reply_free(&r);
+    {
+        static const char xml[] =
+            "<data id=\"withrepeat\" version=\"1.0\"><orx:meta "
+            "xmlns:orx=\"http://openrosa.org/xforms\"><orx:instanceID>basic-1</orx:instanceID>"
+            "</orx:meta><name>Lan</name><age>30</age></data>";
+        struct part parts[] = {{"xml_submission_file", "s.xml", "text/xml", xml, strlen(xml)}};
+
+        request("POST", "/submission", parts, 1, NULL, 0, NULL, auth, &r);
+        assert_openrosa(&r, 201);
+        reply_free(&r);
+    }
+    assert_int_equal(count("SELECT count(*) FROM submissions s JOIN users u ON u.id = "
+                           "s.submitter_id WHERE u.login = 'lan' AND s.instance_id = 'basic-1'"),
+                     1);
+    /* A wrong password: 401 with the challenge again, nothing stored. */
+    get("/formList", "Authorization: Basic bGFuOndyb25nLXBhc3N3b3Jk", &r);
+    assert_openrosa(&r, 401);
+    assert_non_null(header_value(&r, "WWW-Authenticate"));
+    reply_free(&r);
+}
+
 int
 main(void)
 {
@@ -1134,6 +1190,7 @@ main(void)
         cmocka_unit_test(protected_forms_store_no_plaintext),
         cmocka_unit_test(shipped_forms_load_once),
         cmocka_unit_test(slow_uploads_hold_no_connection),
+        cmocka_unit_test(accounts_use_basic_at_the_root),
     };
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
