@@ -196,6 +196,28 @@ rss_kb(pid_t pid)
     return kb;
 }
 
+/* CPU seconds (user + system) the process has used so far. */
+static double
+cpu_s(pid_t pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long utime = 0, stime = 0;
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return 0;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* Fields after the command name, which may hold spaces: state is field 3, utime 14. */
+    if ((p = strrchr(buf, ')')) == NULL ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2)
+        return 0;
+    return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int
 by_value(const void *a, const void *b)
 {
@@ -205,7 +227,7 @@ by_value(const void *a, const void *b)
 }
 
 struct result {
-    double rps, p50, p99;
+    double rps, p50, p99, cpu_ms; /* cpu_ms: the server's CPU time per answered request */
     size_t n, errors;
     long rss_max_kb;
 };
@@ -217,7 +239,7 @@ load(const struct bench *b, bool post, int clients)
     pthread_t *t = calloc((size_t)clients, sizeof(*t));
     atomic_bool stop = false;
     struct result r = {0};
-    double t0, elapsed, *all;
+    double t0, elapsed, *all, cpu0 = cpu_s(b->server);
     size_t k = 0;
 
     for (int i = 0; i < clients; i++) {
@@ -240,6 +262,7 @@ load(const struct bench *b, bool post, int clients)
         r.errors += c[i].errors;
     }
     elapsed = (now_ms() - t0) / 1e3;
+    r.cpu_ms = r.n > 0 ? (cpu_s(b->server) - cpu0) * 1e3 / (double)r.n : 0;
     all = malloc((r.n + 1) * sizeof(double));
     for (int i = 0; i < clients; i++) {
         memcpy(all + k, c[i].lat_ms, c[i].n * sizeof(double));
@@ -403,8 +426,9 @@ main(int argc, char **argv)
     printf("survey XML: %zu bytes, %d repeat entries\n", xml_len, MEMBERS);
     printf("raw PostgreSQL ceiling (pgbench, 16 clients): %.0f inserts/s\n", raw);
     printf("server RSS idle: %.1f MB\n\n", (double)idle_kb / 1024.0);
-    printf("| clients | submissions/s | p50 ms | p99 ms | errors | RSS max MB | %% of raw |\n");
-    printf("|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("| clients | submissions/s | p50 ms | p99 ms | errors | RSS max MB | server CPU ms/req "
+           "| %% of raw |\n");
+    printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
         struct result r = load(&b, true, levels[i]);
 
@@ -412,13 +436,15 @@ main(int argc, char **argv)
             r16 = r;
         if (r.rss_max_kb > load_kb)
             load_kb = r.rss_max_kb;
-        printf("| %d | %.0f | %.2f | %.2f | %zu | %.1f | %.0f %% |\n", levels[i], r.rps, r.p50,
-               r.p99, r.errors, (double)r.rss_max_kb / 1024.0, raw > 0 ? 100.0 * r.rps / raw : 0);
+        printf("| %d | %.0f | %.2f | %.2f | %zu | %.1f | %.2f | %.0f %% |\n", levels[i], r.rps,
+               r.p50, r.p99, r.errors, (double)r.rss_max_kb / 1024.0, r.cpu_ms,
+               raw > 0 ? 100.0 * r.rps / raw : 0);
         fflush(stdout);
     }
     fl = load(&b, false, 16);
-    printf("\nformList, 16 clients: %.0f req/s (p50 %.2f ms, p99 %.2f ms, %zu errors)\n", fl.rps,
-           fl.p50, fl.p99, fl.errors);
+    printf("\nformList, 16 clients: %.0f req/s (p50 %.2f ms, p99 %.2f ms, %zu errors, server CPU "
+           "%.3f ms/req)\n",
+           fl.rps, fl.p50, fl.p99, fl.errors, fl.cpu_ms);
     printf("server RSS: idle %.1f MB, max under submission load %.1f MB\n",
            (double)idle_kb / 1024.0, (double)load_kb / 1024.0);
     printf("ingest at 16 clients: %.0f %% of the raw ceiling, p99 %.2f ms\n",
