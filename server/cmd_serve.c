@@ -14,6 +14,7 @@
 #include "cli_db.h"
 #include "commands.h"
 #include "form_admin.h"
+#include "form_cache.h"
 #include "housekeeping.h"
 #include "http.h"
 #include "tincay/cluster.h"
@@ -26,6 +27,7 @@
 #include "tincay/users.h"
 
 #define MIGRATE_WAIT_MS 30000u
+#define FORM_CACHE_MAX  256u /* form versions whose models stay loaded */
 
 /* Everything `tincay serve` holds while it runs, released in reverse order. */
 struct serve {
@@ -34,6 +36,7 @@ struct serve {
     struct tc_cluster *cluster;
     struct tc_db_pool *pool;
     struct tc_keyring *keyring;
+    struct tc_form_cache *forms;
     struct tc_auth *auth; /* the password gate (one hash per core) and the Basic cache */
     struct tc_housekeeping *housekeeping;
     struct tc_server *srv;
@@ -172,6 +175,9 @@ start(struct serve *s, struct tc_error *err)
                                   err)) == NULL)
         return err->status;
     opts.auth = s->auth;
+    if ((s->forms = tc_form_cache_create(FORM_CACHE_MAX, err)) == NULL)
+        return err->status;
+    opts.forms = s->forms;
     if ((st = tc_server_start(&opts, &s->srv, err)) != TC_OK ||
         (st = tc_housekeeping_start(s->pool, TC_HOUSEKEEPING_INTERVAL_S, &s->housekeeping, err)) !=
             TC_OK)
@@ -199,6 +205,7 @@ stop(struct serve *s)
     tc_housekeeping_stop(s->housekeeping);
     tc_server_stop(s->srv);
     tc_auth_destroy(s->auth);
+    tc_form_cache_destroy(s->forms);
     tc_db_pool_destroy(s->pool);
     tc_cluster_stop(s->cluster);
     tc_keyring_close(s->keyring);

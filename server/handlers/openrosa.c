@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "form_cache.h"
 #include "http.h"
 #include "tincay/app_users.h"
 #include "tincay/arena.h"
@@ -563,7 +564,8 @@ store(struct tc_request *req, struct tc_response *resp, struct post *p, const st
 {
     struct tc_arena *arena = tc_req_arena(req);
     struct tc_submission *env = NULL, *sub = NULL;
-    struct tc_form_model *model = NULL;
+    const struct tc_form_model *model = NULL;
+    struct tc_form_model *owned = NULL;
     struct tc_db_conn *conn;
     struct tc_form_row row;
     struct tc_ingest in;
@@ -578,7 +580,8 @@ store(struct tc_request *req, struct tc_response *resp, struct post *p, const st
         return err->status;
     if ((st = find_form(req, conn, p, env, &row, err)) != TC_OK)
         return st;
-    if ((st = tc_form_load((const char *)row.xml, row.xml_len, &model, err)) != TC_OK) {
+    st = tc_form_cache_get(tc_server_forms(tc_req_server(req)), &row, &model, &owned, err);
+    if (st != TC_OK) {
         tc_error_detail(err, "stored form \"%s\" does not load", row.form_id);
         return st == TC_ENOMEM ? st : TC_EINTERNAL;
     }
@@ -592,7 +595,7 @@ store(struct tc_request *req, struct tc_response *resp, struct post *p, const st
         answer_stored(req, resp, &res, sub->n_findings);
         st = openrosa_headers(req, resp, err);
     }
-    tc_form_model_free(model);
+    tc_form_model_free(owned);
     return st;
 }
 

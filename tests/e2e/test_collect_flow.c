@@ -28,6 +28,7 @@
 
 #include "auth.h"
 #include "form_admin.h"
+#include "form_cache.h"
 #include "http.h"
 #include "testlib.h"
 #include "tincay/app_users.h"
@@ -54,6 +55,7 @@ struct env {
     struct tc_server *srv;
     struct tc_auth *auth;
     struct tc_keyring *keyring;
+    struct tc_form_cache *forms;
     unsigned int port;
     PGconn *pg;
     char token[TC_APP_TOKEN_LEN + 1]; /* assigned every form the tests load */
@@ -424,6 +426,9 @@ setup(void **state)
     opts.pool = env.pool;
     opts.auth = env.auth;
     opts.keyring = env.keyring;
+    if ((env.forms = tc_form_cache_create(64, &err)) == NULL)
+        return -1;
+    opts.forms = env.forms;
     if (tc_server_start(&opts, &env.srv, &err) != TC_OK) {
         fprintf(stderr, "tc_server_start: %s\n", err.msg);
         return -1;
@@ -442,6 +447,7 @@ teardown(void **state)
     tc_server_stop(env.srv);
     tc_auth_destroy(env.auth);
     tc_keyring_close(env.keyring);
+    tc_form_cache_destroy(env.forms);
     PQfinish(env.pg);
     tc_db_pool_destroy(env.pool);
     tc_test_db_drop(env.conninfo);
