@@ -40,8 +40,9 @@ static const struct command commands[] = {
      "--now` to closed (submissions refused); `form media ID FILE...` adds media files to the\n"
      "newest version (content type by extension); `form list`."},
     {"appuser", tc_cmd_appuser, "appuser add|list|revoke ...",
-     "Manage ODK Collect app users. `appuser add NAME --form ID [--form ID]...` creates one,\n"
-     "prints its token once as the server URL to paste into Collect\n"
+     "Manage ODK Collect app users. `appuser add NAME --form ID [--form ID]... [--unit CODE]`\n"
+     "creates one (--unit: the phone of that Trusted Address unit), prints its token once as\n"
+     "the server URL to paste into Collect\n"
      "(TINCAY_PUBLIC_URL/key/TOKEN); `appuser list`; `appuser revoke ID` (takes effect at once)."},
     {"unit", tc_cmd_unit, "unit add|list|invite|join|remove ...",
      "Trusted Address units. `unit add CODE --name NAME --commune CODE` (its key is sealed to\n"

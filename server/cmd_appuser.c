@@ -11,9 +11,10 @@
 #include "tincay/arena.h"
 #include "tincay/db.h"
 #include "tincay/forms.h"
+#include "tincay/units.h"
 
 #define USAGE                                                                                      \
-    "usage: tincay appuser add NAME --form FORM_ID [--form FORM_ID]...\n"                          \
+    "usage: tincay appuser add NAME --form FORM_ID [--form FORM_ID]... [--unit CODE]\n"            \
     "       tincay appuser list\n"                                                                 \
     "       tincay appuser revoke ID\n"
 
@@ -21,6 +22,7 @@
 
 struct add_ctx {
     const char *name;
+    const char *unit; /* code of the Trusted Address unit whose phone this is, or NULL */
     const char *forms[MAX_FORMS];
     size_t n_forms;
     struct tc_arena *arena;
@@ -36,10 +38,14 @@ add_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
     struct tc_form_row row;
     enum tc_status st;
 
+    struct tc_unit unit = {0};
+
     for (size_t i = 0; i < a->n_forms; i++)
         if ((st = tc_form_admin_newest(conn, a->forms[i], a->arena, &row, err)) != TC_OK)
             return st;
-    if ((st = tc_app_user_create(conn, a->name, 0, 0, a->token, &a->id, err)) != TC_OK)
+    if (a->unit != NULL && (st = tc_unit_get(conn, a->unit, a->arena, &unit, err)) != TC_OK)
+        return st;
+    if ((st = tc_app_user_create(conn, a->name, unit.id, 0, a->token, &a->id, err)) != TC_OK)
         return st;
     for (size_t i = 0; i < a->n_forms; i++)
         if ((st = tc_app_user_assign(conn, a->id, a->forms[i], err)) != TC_OK)
@@ -56,6 +62,10 @@ parse_add(int argc, char **argv, struct add_ctx *a)
     for (int i = 2; i < argc; i++) {
         const char *v = NULL;
 
+        if (strcmp(argv[i], "--unit") == 0 && i + 1 < argc && a->unit == NULL) {
+            a->unit = argv[++i];
+            continue;
+        }
         if (strcmp(argv[i], "--form") == 0 && i + 1 < argc)
             v = argv[++i];
         else if (strncmp(argv[i], "--form=", 7) == 0)
@@ -80,7 +90,8 @@ appuser_add(struct tc_cli_db *db, int argc, char **argv, struct tc_arena *arena,
         rc = tc_cli_fail(err);
         goto out;
     }
-    printf("app user %lld \"%s\" created, assigned %zu form(s).\n", a.id, a.name, a.n_forms);
+    printf("app user %lld \"%s\" created, assigned %zu form(s)%s%s.\n", a.id, a.name, a.n_forms,
+           a.unit != NULL ? ", phone of unit " : "", a.unit != NULL ? a.unit : "");
     printf("Server URL for ODK Collect (shown only now; anyone holding it can submit):\n");
     printf("%s/key/%s\n", db->cfg.public_url, a.token);
 out:

@@ -161,6 +161,8 @@ app_users_get_a_collect_url_once(void **state)
     assert_int_equal(len, 43);
     assert_int_equal(count("SELECT count(*) FROM app_user_forms WHERE form_id = 'binaryType'"), 1);
 
+    assert_int_equal(run(&out, "appuser add X --form binaryType --unit NO-SUCH-UNIT"), 1);
+    assert_non_null(strstr(tc_strbuf_str(&out), "NO-SUCH-UNIT"));
     assert_int_equal(run(&out, "appuser add X --form nope"), 1);
     assert_non_null(strstr(tc_strbuf_str(&out), "form \"nope\" does not exist"));
     assert_int_equal(count("SELECT count(*) FROM app_users"), 1);
