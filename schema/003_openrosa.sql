@@ -113,11 +113,34 @@ CREATE TABLE submissions (
     CHECK ((xml_sealed IS NULL) = (key_id IS NULL)),
     CHECK (superseded_by <> id)
 );
-CREATE INDEX submissions_form_received ON submissions (form_id, received_at DESC);
-CREATE INDEX submissions_form_state ON submissions (form_id, review_state, received_at DESC);
-CREATE INDEX submissions_commune ON submissions (commune_era, commune_code, received_at DESC)
+-- A submission belongs to the form version it names, and a form with protected fields
+-- never has its XML stored in plaintext (DESIGN.md, "Protection classes").
+CREATE FUNCTION submissions_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    f record;
+BEGIN
+    SELECT form_id, version, has_protected INTO f FROM forms WHERE id = NEW.form;
+    IF f.form_id IS DISTINCT FROM NEW.form_id OR f.version IS DISTINCT FROM NEW.form_version THEN
+        RAISE EXCEPTION 'submission "%" names form "%" version "%", not the form it is stored under',
+            NEW.instance_id, NEW.form_id, NEW.form_version USING ERRCODE = 'check_violation';
+    END IF;
+    IF f.has_protected AND NEW.xml IS NOT NULL THEN
+        RAISE EXCEPTION 'form "%" has protected fields: submission "%" must be stored sealed',
+            NEW.form_id, NEW.instance_id USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER submissions_guard BEFORE INSERT OR UPDATE OF form, form_id, form_version, xml
+    ON submissions FOR EACH ROW EXECUTE FUNCTION submissions_guard();
+
+-- Lists page newest first by id (tincay/review.h); dates are filtered through a BRIN index,
+-- which costs next to nothing on the ingest path.
+CREATE INDEX submissions_form ON submissions (form_id, id DESC);
+CREATE INDEX submissions_form_state ON submissions (form_id, review_state, id DESC);
+CREATE INDEX submissions_commune ON submissions (commune_era, commune_code, id DESC)
     WHERE commune_code IS NOT NULL;
-CREATE INDEX submissions_received ON submissions (received_at DESC);
+CREATE INDEX submissions_received ON submissions USING brin (received_at);
 CREATE INDEX submissions_case_code ON submissions (case_code) WHERE case_code IS NOT NULL;
 CREATE INDEX submissions_superseded_by ON submissions (superseded_by)
     WHERE superseded_by IS NOT NULL;

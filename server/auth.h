@@ -3,9 +3,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "tincay/password.h"
 #include "tincay/policy.h"
+#include "tincay/sessions.h"
 #include "tincay/status.h"
+#include "tincay/users.h"
 
 struct tc_request;
 struct tc_response;
@@ -19,6 +23,37 @@ struct tc_response;
  * the memory is dropped on password change or disable.
  */
 
+#define TC_AUTH_COOKIE     "tincay_session" /* the session cookie's name */
+#define TC_AUTH_CSRF_FIELD "X-CSRF-Token"   /* the header carrying a session's CSRF token */
+
+/*
+ * What the server holds for authentication: the password gate (bounded Argon2id) and the
+ * memory of verified Basic credentials, under a random key made here and never stored.
+ * One per server (struct tc_server_options.auth), shared by its threads.
+ */
+struct tc_auth;
+
+struct tc_auth_options {
+    unsigned int gate_slots;    /* hashes at once; 0: one per online core */
+    unsigned int gate_wait_ms;  /* wait for a slot before 503; 0: TC_PASSWORD_GATE_WAIT_MS */
+    enum tc_password_cost cost; /* of new hashes */
+    unsigned int cache_ttl_s;   /* how long a verified credential is remembered; 0: 300 */
+    unsigned int cache_entries; /* bound of that memory, oldest evicted first; 0: 4096 */
+};
+
+struct tc_auth *tc_auth_create(const struct tc_auth_options *opts, struct tc_error *err);
+void tc_auth_destroy(struct tc_auth *auth); /* accepts NULL; wipes the cache and its key */
+
+/* The gate, for whatever else hashes passwords (tc_login, tc_user_set_password...). */
+struct tc_password_gate *tc_auth_gate(const struct tc_auth *auth);
+
+/* Counters since creation, for tests and metrics. */
+struct tc_auth_stats {
+    unsigned long long verifications; /* passwords checked against an account's hash */
+    unsigned long long cache_hits;    /* Basic requests answered from the memory */
+};
+void tc_auth_stats(const struct tc_auth *auth, struct tc_auth_stats *out);
+
 enum tc_principal_kind {
     TC_PRINCIPAL_NONE = 0, /* anonymous */
     TC_PRINCIPAL_USER,     /* an account, by cookie or Basic */
@@ -29,11 +64,15 @@ struct tc_principal {
     enum tc_principal_kind kind;
     long long id;      /* users.id or app_users.id */
     const char *login; /* the login, or the app user's name */
+    const char *display_name;
     enum tc_role role; /* TC_ROLE_APP_USER for app users */
+    enum tc_lang language;
     const char *commune_era;
     const char *commune_code;
     const char *province_code;
-    long long unit_id;         /* 0: none */
+    long long unit_id;    /* 0: none */
+    const int64_t *forms; /* app users: forms.id of every version assigned to them */
+    size_t n_forms;
     bool by_cookie;            /* state-changing requests then need the CSRF token */
     const char *session_token; /* the cookie's token (never logged); NULL otherwise */
 };
@@ -42,8 +81,12 @@ struct tc_principal {
  * Identify the sender: the `:token` capture of the route when it has one (a revoked or
  * unknown token is TC_EFORBIDDEN), else the session cookie, else Basic credentials. No
  * credentials at all: TC_OK with kind TC_PRINCIPAL_NONE. Wrong credentials: TC_EUNAUTH;
- * too many failures: TC_ERATELIMIT; hashing saturated: TC_EBUSY. The principal's strings
- * live in the request's arena. Sets the request's language from the account's setting.
+ * too many failures: TC_ERATELIMIT; hashing saturated: TC_EBUSY; Basic over plain HTTP
+ * from anywhere but loopback: TC_EFORBIDDEN, the password unchecked. The principal's
+ * strings live in the request's arena. Sets the request's language from the account's
+ * setting. Logins by Basic that spend a hash are audited (login.ok, login.failed).
+ * A route capture named `token` always means an app-user token. Call it once per request
+ * (it queries the database); it uses the request's connection (tc_req_db).
  */
 enum tc_status tc_auth_identify(struct tc_request *req, struct tc_principal *out,
                                 struct tc_error *err);
@@ -60,8 +103,10 @@ enum tc_status tc_auth_challenge(struct tc_response *resp, struct tc_error *err)
 
 /*
  * Whether `who` may do `action` on `what` (NULL: no particular record), by the one policy
- * table. A refusal is TC_EFORBIDDEN and writes an audit row ("denied") in its own
- * transaction, so denials are recorded even though the act never happens.
+ * table. A refusal is TC_EFORBIDDEN and writes an audit row (the action's name, outcome
+ * "denied", the object's ids and codes) on the request's connection in its own
+ * transaction, so denials are recorded even though the act never happens: call it before
+ * opening the handler's transaction. Anonymous is TC_EUNAUTH, not audited.
  */
 enum tc_status tc_auth_check(struct tc_request *req, const struct tc_principal *who,
                              enum tc_action action, const struct tc_policy_object *what,
@@ -77,5 +122,32 @@ enum tc_status tc_auth_csrf(struct tc_request *req, const struct tc_principal *w
 
 /* The policy subject of a principal (for tc_policy_allows), with strings borrowed. */
 void tc_auth_subject(const struct tc_principal *who, struct tc_policy_subject *out);
+
+/* ---- pieces, public for the session handlers and the fuzzer ---- */
+
+#define TC_AUTH_BASIC_MAX (TC_LOGIN_MAX + 1 + TC_PASSWORD_MAX_BYTES) /* decoded bytes */
+
+/*
+ * Parse an `Authorization` value "Basic <base64(login:password)>" (scheme in any case)
+ * into `buf` (TC_AUTH_BASIC_MAX + 1 bytes; the caller wipes it): `*login` and `*password`
+ * point into it, NUL-terminated. 1: not the Basic scheme; 0: parsed; -1: malformed (bad
+ * base64, no ':', empty login, not UTF-8, a control character in the login, too long).
+ */
+int tc_auth_parse_basic(const char *header, char buf[TC_AUTH_BASIC_MAX + 1], const char **login,
+                        const char **password, size_t *password_len);
+
+/*
+ * A password login opening a session (POST /api/v1/session): tc_login through the gate,
+ * counted and audited (login.ok, or login.failed with the login as sent, never the
+ * password). On TC_OK `token_out` holds the session's token (the caller puts it in the
+ * cookie and wipes it) and `*out` the principal, its language set on the request.
+ */
+enum tc_status tc_auth_login(struct tc_request *req, const char *login, const char *password,
+                             size_t password_len, char token_out[TC_SESSION_TOKEN_MAX],
+                             struct tc_principal *out, struct tc_error *err);
+
+/* The audit row of an event of `who` (actor filled in from it), on the request's connection. */
+void tc_auth_audit(struct tc_request *req, const struct tc_principal *who, const char *action,
+                   const char *outcome, const char *detail_json);
 
 #endif /* TC_AUTH_H */

@@ -1,5 +1,6 @@
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -8,8 +9,10 @@
 #include <libxml/parser.h>
 #include <sodium.h>
 
+#include "auth.h"
 #include "cli_db.h"
 #include "commands.h"
+#include "housekeeping.h"
 #include "http.h"
 #include "tincay/cluster.h"
 #include "tincay/config.h"
@@ -25,6 +28,8 @@ struct serve {
     char conninfo[1024];
     struct tc_cluster *cluster;
     struct tc_db_pool *pool;
+    struct tc_auth *auth; /* the password gate (one hash per core) and the Basic cache */
+    struct tc_housekeeping *housekeeping;
     struct tc_server *srv;
 };
 
@@ -86,21 +91,45 @@ open_database(struct serve *s, struct tc_error *err)
     return run_migrations(s->pool, err);
 }
 
+/*
+ * The default public URL names the bound port (TINCAY_LISTEN may say port 0) and https
+ * when tincay terminates TLS itself. Written before the address is printed: no client
+ * knows the port yet, so no handler reads it concurrently.
+ */
+static void
+settle_public_url(struct tc_config *cfg, unsigned int port)
+{
+    bool v6 = strchr(cfg->listen_host, ':') != NULL;
+
+    if (!cfg->public_url_is_default)
+        return;
+    snprintf(cfg->public_url, sizeof(cfg->public_url), "%s://%s%s%s:%u",
+             cfg->tls_cert[0] != '\0' ? "https" : "http", v6 ? "[" : "", cfg->listen_host,
+             v6 ? "]" : "", port);
+}
+
 static enum tc_status
 start(struct serve *s, struct tc_error *err)
 {
     struct tc_server_options opts = {.cfg = &s->cfg};
+    unsigned int port;
     enum tc_status st;
 
     if ((st = harden_process(err)) != TC_OK || (st = open_database(s, err)) != TC_OK)
         return st;
     opts.pool = s->pool;
-    if ((st = tc_server_start(&opts, &s->srv, err)) != TC_OK)
+    if ((s->auth = tc_auth_create(&(struct tc_auth_options){.cost = TC_PASSWORD_INTERACTIVE},
+                                  err)) == NULL)
+        return err->status;
+    opts.auth = s->auth;
+    if ((st = tc_server_start(&opts, &s->srv, err)) != TC_OK ||
+        (st = tc_housekeeping_start(s->pool, TC_HOUSEKEEPING_INTERVAL_S, &s->housekeeping, err)) !=
+            TC_OK)
         return st;
-    printf("tincay %s listening on %s://%s%s%s:%u/ (public URL %s)\n", TC_VERSION,
-           s->cfg.tls_cert[0] != '\0' ? "https" : "http",
-           strchr(s->cfg.listen_host, ':') ? "[" : "", s->cfg.listen_host,
-           strchr(s->cfg.listen_host, ':') ? "]" : "", tc_server_port(s->srv), s->cfg.public_url);
+    port = tc_server_port(s->srv);
+    settle_public_url(&s->cfg, port);
+    printf("tincay %s listening on %s port %u%s (public URL %s)\n", TC_VERSION, s->cfg.listen_host,
+           port, s->cfg.tls_cert[0] != '\0' ? " with TLS" : "", s->cfg.public_url);
     fflush(stdout);
     return TC_OK;
 }
@@ -108,7 +137,9 @@ start(struct serve *s, struct tc_error *err)
 static void
 stop(struct serve *s)
 {
+    tc_housekeeping_stop(s->housekeeping);
     tc_server_stop(s->srv);
+    tc_auth_destroy(s->auth);
     tc_db_pool_destroy(s->pool);
     tc_cluster_stop(s->cluster);
     xmlCleanupParser();

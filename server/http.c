@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "routes.h"
 #include "tincay/arena.h"
 #include "tincay/config.h"
+#include "tincay/db.h"
 #include "tincay/log.h"
 #include "tincay/strbuf.h"
 
@@ -28,21 +30,24 @@
 #define DEFAULT_STOP_WAIT_MS 10000u
 #define DEFAULT_CONN_LIMIT   256u
 #define DEFAULT_PER_IP_LIMIT 32u
-#define CONN_MEMORY_LIMIT    (64u * 1024u)
+#define CONN_MEMORY_LIMIT    ((size_t)64 * 1024)
 #define LISTEN_BACKLOG       128u
 #define REQUEST_ARENA_CHUNK  8192u
-#define RESPONSE_MAX         (64u * 1024u * 1024u) /* bytes of a body built in memory */
-#define DISCARD_MAX          (1024u * 1024u)       /* read past a cap before closing instead */
-#define TLS_FILE_MAX         (1024u * 1024u)
+#define RESPONSE_MAX         ((size_t)64 * 1024 * 1024) /* bytes of a body built in memory */
+#define DISCARD_MAX          ((size_t)1024 * 1024)      /* read past a cap before closing instead */
+#define TLS_FILE_MAX         ((size_t)1024 * 1024)
 #define STOP_POLL_MS         10u
+#define DB_WAIT_MS           5000u /* for a pooled connection, before answering 503 */
+#define REAP_INTERVAL_MS     250u
 
-static const char CSP_HTML[] = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+static const char csp_html[] = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
                                "form-action 'self'";
-static const char JSON_TYPE[] = "application/json; charset=utf-8";
+static const char json_content_type[] = "application/json; charset=utf-8";
 
 struct tc_server {
     const struct tc_config *cfg;
     struct tc_db_pool *pool;
+    struct tc_auth *auth;
     struct MHD_Daemon *daemon;
     struct tc_route *routes; /* the product's table, then the options' extra routes */
     size_t n_routes;
@@ -51,11 +56,21 @@ struct tc_server {
     atomic_uint_fast64_t next_id;
     char *tls_cert, *tls_key; /* PEM, NUL-terminated; the key is wiped on stop */
     size_t tls_key_len;
+    /* Open connections, for the reaper that enforces the deadline on request headers. */
+    pthread_mutex_t conns_lock;
+    pthread_cond_t reaper_wake;
+    struct conn_state *conns;
+    pthread_t reaper;
+    bool reaper_running, reaper_quit;
 };
 
-/* Per TCP connection: when its current request began (connection start or last completion). */
+/* Per TCP connection, in its server's list while MHD holds it open. */
 struct conn_state {
-    uint64_t request_start_ms;
+    struct conn_state *prev, *next;
+    MHD_socket fd;
+    _Atomic uint64_t request_start_ms; /* connection start, or the end of its last request */
+    atomic_bool in_request;            /* from a request's first callback to its end */
+    bool cut;                          /* shut down by the reaper */
 };
 
 struct header {
@@ -89,6 +104,7 @@ struct tc_request { /* lives inside its own arena */
     enum tc_lang lang;
     void *state;
     const char *client_addr;
+    struct tc_db_conn *db; /* tc_req_db: released with the arena */
     bool answered, has_query;
     unsigned int status_sent;
     uint64_t bytes_sent;
@@ -212,6 +228,26 @@ tc_req_body(const struct tc_request *req, size_t *len)
     return tc_strbuf_str(&req->body);
 }
 
+void
+tc_req_body_wipe(struct tc_request *req)
+{
+    if (req->body.data != NULL)
+        sodium_memzero(req->body.data, req->body.len);
+}
+
+struct tc_db_conn *
+tc_req_db(struct tc_request *req, struct tc_error *err)
+{
+    if (req->db != NULL)
+        return req->db;
+    if (req->srv->pool == NULL) {
+        tc_fail(err, TC_EBUSY, "database is unavailable, try again later");
+        return NULL;
+    }
+    req->db = tc_db_acquire_for(req->srv->pool, req->arena, DB_WAIT_MS, err);
+    return req->db;
+}
+
 void *
 tc_req_state(const struct tc_request *req)
 {
@@ -234,6 +270,12 @@ struct tc_db_pool *
 tc_server_pool(const struct tc_server *srv)
 {
     return srv->pool;
+}
+
+struct tc_auth *
+tc_server_auth(const struct tc_server *srv)
+{
+    return srv->auth;
 }
 
 /* ---- client address, TLS, loopback ---- */
@@ -403,7 +445,7 @@ tc_resp_json(struct tc_response *resp, const struct json_t *json, struct tc_erro
     tc_strbuf_reset(&resp->body);
     if (json_dump_callback(json, append_json, &resp->body, JSON_COMPACT) != 0)
         return tc_fail(err, TC_ENOMEM, "out of memory");
-    resp->content_type = JSON_TYPE;
+    resp->content_type = json_content_type;
     return TC_OK;
 }
 
@@ -437,9 +479,12 @@ render_error(struct tc_request *req, enum tc_status st, const struct tc_error *e
 {
     const struct tc_route *route = req->match.route;
 
-    req->resp.status = tc_status_http(st);
-    if (req->resp.body.len > 0 || req->resp.fd >= 0)
+    if (req->resp.body.len > 0 || req->resp.fd >= 0) { /* the handler's own error body */
+        if (req->resp.status < 400)
+            req->resp.status = tc_status_http(st);
         return;
+    }
+    req->resp.status = tc_status_http(st);
     if (route != NULL && route->render_err != NULL)
         route->render_err(req, &req->resp, st, err);
     else
@@ -483,7 +528,7 @@ add_headers(struct MHD_Response *r, const struct tc_request *req)
         ok &= MHD_add_response_header(r, "Cache-Control", "no-store") == MHD_YES;
     if (resp->content_type != NULL && strncasecmp(resp->content_type, "text/html", 9) == 0 &&
         !has_header(resp, "Content-Security-Policy"))
-        ok &= MHD_add_response_header(r, "Content-Security-Policy", CSP_HTML) == MHD_YES;
+        ok &= MHD_add_response_header(r, "Content-Security-Policy", csp_html) == MHD_YES;
     if (req->found == TC_ROUTE_NO_METHOD && req->early == TC_EMETHOD)
         ok &= MHD_add_response_header(r, "Allow", req->match.allow) == MHD_YES;
     for (const struct header *h = resp->headers; h != NULL; h = h->next)
@@ -613,18 +658,25 @@ too_large(struct tc_request *req)
     return TC_ETOOLARGE;
 }
 
+static struct conn_state *
+conn_state_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
 /* Checks made once the headers are in: the deadline so far and the declared length. */
 static void
 check_headers(struct tc_request *req)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    const struct conn_state *cs = ci != NULL ? ci->socket_context : NULL;
+    const struct conn_state *cs = conn_state_of(req->conn);
     const char *length = tc_req_header(req, "Content-Length");
     char *end;
     unsigned long long declared;
 
-    if (cs != NULL && req->start_ms - cs->request_start_ms > req->srv->deadline_ms) {
+    if (cs != NULL && req->start_ms - atomic_load(&cs->request_start_ms) > req->srv->deadline_ms) {
         req->early = tc_fail(&req->err, TC_ETIMEOUT, "request took too long to arrive");
         return;
     }
@@ -640,7 +692,10 @@ request_begin(struct tc_server *srv, struct MHD_Connection *conn, const char *ur
               const char *method, void **req_cls)
 {
     struct tc_request *req = request_new(srv, conn, url, method);
+    struct conn_state *cs = conn_state_of(conn);
 
+    if (cs != NULL) /* from here on request_upload watches the deadline, not the reaper */
+        atomic_store(&cs->in_request, true);
     if (req == NULL) {
         tc_log(TC_LOG_ERROR, NULL, "out of memory for a new request");
         return MHD_NO;
@@ -705,7 +760,7 @@ dispatch(struct tc_request *req)
     if (tc_strbuf_failed(&req->resp.body)) {
         tc_strbuf_reset(&req->resp.body);
         st = tc_fail(&req->err, TC_EINTERNAL, "internal error");
-        tc_error_detail(&req->err, "the response is over %u bytes", RESPONSE_MAX);
+        tc_error_detail(&req->err, "the response is over %zu bytes", RESPONSE_MAX);
         log_failure(req, st, &req->err);
         render_error(req, st, &req->err);
     }
@@ -745,11 +800,12 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
     struct tc_server *srv = cls;
     struct tc_request *req = *req_cls;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_state *cs = conn_state_of(conn);
 
-    if (ci != NULL && ci->socket_context != NULL)
-        ((struct conn_state *)ci->socket_context)->request_start_ms = now_ms();
+    if (cs != NULL) { /* the next request on this connection starts its clock now */
+        atomic_store(&cs->request_start_ms, now_ms());
+        atomic_store(&cs->in_request, false);
+    }
     if (req == NULL)
         return;
     tc_log(TC_LOG_INFO, req->id, "%s %s%s %u %llu %llums%s", req->method, req->log_path,
@@ -764,22 +820,106 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     atomic_fetch_sub(&srv->in_flight, 1);
 }
 
-/* MHD_OPTION_NOTIFY_CONNECTION: the clock for the first request of a connection. */
+/* ---- connections and the deadline on request headers ---- */
+
+/* MHD_OPTION_NOTIFY_CONNECTION: track each connection from accept to close. */
 static void
 on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
               enum MHD_ConnectionNotificationCode toe)
 {
-    struct conn_state *cs;
+    struct tc_server *srv = cls;
+    struct conn_state *cs = *socket_context;
+    const union MHD_ConnectionInfo *ci;
 
-    (void)cls;
-    (void)conn;
-    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-        free(*socket_context);
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) { /* before MHD closes the socket */
+        if (cs == NULL)
+            return;
+        pthread_mutex_lock(&srv->conns_lock);
+        *(cs->prev != NULL ? &cs->prev->next : &srv->conns) = cs->next;
+        if (cs->next != NULL)
+            cs->next->prev = cs->prev;
+        pthread_mutex_unlock(&srv->conns_lock);
+        free(cs);
         *socket_context = NULL;
-    } else if ((cs = malloc(sizeof(*cs))) != NULL) {
-        cs->request_start_ms = now_ms();
-        *socket_context = cs;
+        return;
     }
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci == NULL || (cs = calloc(1, sizeof(*cs))) == NULL)
+        return; /* untracked: the deadline then counts from the first callback */
+    cs->fd = ci->connect_fd;
+    atomic_store(&cs->request_start_ms, now_ms());
+    pthread_mutex_lock(&srv->conns_lock);
+    cs->next = srv->conns;
+    if (cs->next != NULL)
+        cs->next->prev = cs;
+    srv->conns = cs;
+    pthread_mutex_unlock(&srv->conns_lock);
+    *socket_context = cs;
+}
+
+/*
+ * Shut down connections whose request has not arrived within the deadline (MHD only
+ * knows an idle timeout, which a byte every few seconds defeats); MHD then sees the
+ * connection end and closes it. Requests past their first callback are left to
+ * request_upload. Called with conns_lock held.
+ */
+static void
+reap(struct tc_server *srv)
+{
+    uint64_t now = now_ms();
+    unsigned int n = 0;
+
+    for (struct conn_state *cs = srv->conns; cs != NULL; cs = cs->next) {
+        if (cs->cut || atomic_load(&cs->in_request) ||
+            now - atomic_load(&cs->request_start_ms) <= srv->deadline_ms)
+            continue;
+        shutdown(cs->fd, SHUT_RDWR);
+        cs->cut = true;
+        n++;
+    }
+    if (n > 0)
+        tc_log(TC_LOG_INFO, NULL, "closed %u connections whose request did not arrive in time", n);
+}
+
+static void *
+reaper_main(void *cls)
+{
+    struct tc_server *srv = cls;
+    struct timespec until;
+
+    pthread_mutex_lock(&srv->conns_lock);
+    while (!srv->reaper_quit) {
+        reap(srv);
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += (long)REAP_INTERVAL_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&srv->reaper_wake, &srv->conns_lock, &until);
+    }
+    pthread_mutex_unlock(&srv->conns_lock);
+    return NULL;
+}
+
+static enum tc_status
+reaper_start(struct tc_server *srv, struct tc_error *err)
+{
+    if (pthread_create(&srv->reaper, NULL, reaper_main, srv) != 0)
+        return tc_fail(err, TC_EINTERNAL, "could not start a thread");
+    srv->reaper_running = true;
+    return TC_OK;
+}
+
+static void
+reaper_stop(struct tc_server *srv)
+{
+    if (!srv->reaper_running)
+        return;
+    pthread_mutex_lock(&srv->conns_lock);
+    srv->reaper_quit = true;
+    pthread_cond_signal(&srv->reaper_wake);
+    pthread_mutex_unlock(&srv->conns_lock);
+    pthread_join(srv->reaper, NULL);
+    srv->reaper_running = false;
 }
 
 static void
@@ -898,7 +1038,7 @@ start_daemon(struct tc_server *srv, const struct tc_server_options *opts,
         {MHD_OPTION_CONNECTION_LIMIT, limit > 4 * srv->cfg->threads ? limit : 4 * srv->cfg->threads,
          NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, or_default(opts->per_ip_limit, per_ip), NULL},
-        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONN_MEMORY_LIMIT, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)CONN_MEMORY_LIMIT, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, or_default(opts->idle_timeout_s, DEFAULT_IDLE_S), NULL},
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG, NULL},
         {MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL},
@@ -915,7 +1055,7 @@ start_daemon(struct tc_server *srv, const struct tc_server_options *opts,
     return MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv,
                             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
                             MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
                             MHD_OPTION_ARRAY, ops,
                             MHD_OPTION_END);
@@ -936,6 +1076,22 @@ build_routes(struct tc_server *srv, const struct tc_server_options *opts, struct
     return TC_OK;
 }
 
+static enum tc_status
+init_locks(struct tc_server *srv, struct tc_error *err)
+{
+    pthread_condattr_t attr;
+    int rc;
+
+    if (pthread_condattr_init(&attr) != 0)
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (rc == 0 && (rc = pthread_cond_init(&srv->reaper_wake, &attr)) == 0 &&
+        (rc = pthread_mutex_init(&srv->conns_lock, NULL)) != 0)
+        pthread_cond_destroy(&srv->reaper_wake);
+    pthread_condattr_destroy(&attr);
+    return rc == 0 ? TC_OK : tc_fail(err, TC_ENOMEM, "out of memory");
+}
+
 static void
 server_free(struct tc_server *srv)
 {
@@ -944,6 +1100,8 @@ server_free(struct tc_server *srv)
     free(srv->tls_key);
     free(srv->tls_cert);
     free(srv->routes);
+    pthread_cond_destroy(&srv->reaper_wake);
+    pthread_mutex_destroy(&srv->conns_lock);
     free(srv);
 }
 
@@ -957,8 +1115,13 @@ tc_server_start(const struct tc_server_options *opts, struct tc_server **out, st
     *out = NULL;
     if (srv == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
+    if ((st = init_locks(srv, err)) != TC_OK) {
+        free(srv);
+        return st;
+    }
     srv->cfg = opts->cfg;
     srv->pool = opts->pool;
+    srv->auth = opts->auth;
     srv->deadline_ms = or_default(opts->deadline_ms, DEFAULT_DEADLINE_MS);
     srv->stop_wait_ms = or_default(opts->stop_wait_ms, DEFAULT_STOP_WAIT_MS);
     if ((st = build_routes(srv, opts, err)) != TC_OK || (st = load_tls(srv, err)) != TC_OK ||
@@ -968,6 +1131,10 @@ tc_server_start(const struct tc_server_options *opts, struct tc_server **out, st
         st = tc_fail(err, TC_EINTERNAL, "could not listen on %s port %u", srv->cfg->listen_host,
                      srv->cfg->listen_port);
         tc_error_detail(err, "address in use, not allowed, or bad TLS certificate or key");
+        goto fail;
+    }
+    if ((st = reaper_start(srv, err)) != TC_OK) {
+        MHD_stop_daemon(srv->daemon);
         goto fail;
     }
     *out = srv;
@@ -1001,7 +1168,8 @@ tc_server_stop(struct tc_server *srv)
     if (atomic_load(&srv->in_flight) > 0)
         tc_log(TC_LOG_WARNING, NULL, "stopping with %u requests unfinished",
                atomic_load(&srv->in_flight));
-    MHD_stop_daemon(srv->daemon);
+    MHD_stop_daemon(srv->daemon); /* closes every connection: the list is empty after */
+    reaper_stop(srv);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
     server_free(srv);

@@ -10,15 +10,19 @@
 #include "tincay/status.h"
 
 struct tc_arena;
+struct tc_auth;
 struct tc_config;
+struct tc_db_conn;
 struct tc_db_pool;
 struct tc_strbuf;
 struct json_t;
 
 /*
- * The HTTP daemon (libmicrohttpd; server/http.c is the only file that includes it) and
- * the API handlers see. A request lives in its own arena: everything a handler
- * allocates from tc_req_arena() goes away when the request completes.
+ * The HTTP daemon (libmicrohttpd: server/http.c is the only file that includes it), and
+ * the API that handlers see. A request lives in its own arena: everything a handler
+ * allocates from tc_req_arena() goes away when the request completes. Handlers are
+ * called once the whole body is in (or streamed through on_chunk), on one of the pool's
+ * threads; they may block on the database.
  */
 struct tc_server;
 struct tc_request;
@@ -27,6 +31,7 @@ struct tc_response;
 struct tc_server_options {
     const struct tc_config *cfg; /* listen host and port (0: any), threads, TLS, proxy */
     struct tc_db_pool *pool;     /* may be NULL: /healthz then answers 503 */
+    struct tc_auth *auth;        /* server/auth.h; may be NULL: no credential is accepted */
     /* Routes tried after the product's table (tests add theirs here). */
     const struct tc_route *extra_routes;
     size_t n_extra_routes;
@@ -52,6 +57,7 @@ void tc_server_stop(struct tc_server *srv);
 
 const struct tc_config *tc_server_config(const struct tc_server *srv);
 struct tc_db_pool *tc_server_pool(const struct tc_server *srv);
+struct tc_auth *tc_server_auth(const struct tc_server *srv);
 
 /* ---- the request, as handlers see it ---- */
 
@@ -90,7 +96,21 @@ void tc_req_set_lang(struct tc_request *req, enum tc_lang lang);
 /* The body of a TC_BODY_BUFFERED route (NUL-terminated; "" when empty). */
 const char *tc_req_body(const struct tc_request *req, size_t *len);
 
-/* One pointer a route may keep across on_chunk calls and its handler. */
+/* Overwrite the buffered body with zeros once it has been read (it held a password). */
+void tc_req_body_wipe(struct tc_request *req);
+
+/*
+ * The request's database connection, taken from the server's pool on first use (waiting
+ * a few seconds at most: TC_EBUSY) and given back when the request completes. Auth and
+ * the handler share it, so a request never holds two connections. NULL on failure.
+ */
+struct tc_db_conn *tc_req_db(struct tc_request *req, struct tc_error *err);
+
+/*
+ * One pointer a route may keep across on_chunk calls and its handler. Whatever it holds
+ * must be released through tc_arena_defer(tc_req_arena(req), ...): when on_chunk fails or
+ * the client goes away, the handler is never called.
+ */
 void *tc_req_state(const struct tc_request *req);
 void tc_req_set_state(struct tc_request *req, void *state);
 
@@ -103,8 +123,9 @@ void tc_resp_status(struct tc_response *resp, unsigned int status);
 void tc_resp_content_type(struct tc_response *resp, const char *type);
 
 /*
- * The body, built in place; the dispatcher hands it to MHD with tc_strbuf_take. A
- * handler that fills it and returns an error keeps its own error body.
+ * The body, built in place (at most 64 MiB); the dispatcher hands it to MHD with
+ * tc_strbuf_take. A handler that fills it and returns an error keeps its own error body
+ * (and its status, if it set one of 400 or more; else the error's).
  */
 struct tc_strbuf *tc_resp_body(struct tc_response *resp);
 

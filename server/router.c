@@ -121,7 +121,7 @@ method_matches(const char *route_method, const char *method)
            (strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0);
 }
 
-/* Append `method` to the Allow list unless it is there already (GET brings HEAD). */
+/* Append `method` to the Allow list unless it is there already. */
 static void
 allow_add(char *allow, const char *method)
 {
@@ -131,8 +131,6 @@ allow_add(char *allow, const char *method)
         if ((a == allow || a[-1] == ' ') && (a[mlen] == ',' || a[mlen] == '\0'))
             return;
     snprintf(allow + len, TC_ROUTE_ALLOW_SIZE - len, "%s%s", len > 0 ? ", " : "", method);
-    if (strcmp(method, "GET") == 0)
-        allow_add(allow, "HEAD");
 }
 
 enum tc_route_result
@@ -152,6 +150,8 @@ tc_route_match(const struct tc_route *table, size_t n, const char *method, const
         path_seen = true;
         if (!method_matches(table[i].method, method)) {
             allow_add(m->allow, table[i].method);
+            if (strcmp(table[i].method, "GET") == 0) /* GET routes answer HEAD too */
+                allow_add(m->allow, "HEAD");
             continue;
         }
         m->allow[0] = '\0';
@@ -205,7 +205,7 @@ redact(const char *path, char *out)
             after_key = false;
         } else {
             for (size_t i = 0; out != NULL && i < seg; i++)
-                out[n + i] = (unsigned char)p[i] < 0x20 || p[i] == 0x7f ? '?' : p[i];
+                out[n + i] = (unsigned char)p[i] < 0x20 || p[i] == 0x7f ? (char)'?' : p[i];
             n += seg;
             after_key = is_key_segment(p, seg);
         }

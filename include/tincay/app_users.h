@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tincay/status.h"
 
@@ -46,6 +47,15 @@ enum tc_status tc_app_user_lookup(struct tc_db_conn *conn, const char *token,
                                   struct tc_arena *arena, struct tc_app_user *out,
                                   struct tc_error *err);
 
+/*
+ * tc_app_user_lookup and tc_app_user_form_rows in one query: what each request of a
+ * collector's phone needs to know who it is and which forms it may reach.
+ */
+enum tc_status tc_app_user_lookup_with_forms(struct tc_db_conn *conn, const char *token,
+                                             struct tc_arena *arena, struct tc_app_user *out,
+                                             int64_t **rows_out, size_t *n_out,
+                                             struct tc_error *err);
+
 /* Let app user `id` list and submit to every version of `form_id` (idempotent). */
 enum tc_status tc_app_user_assign(struct tc_db_conn *conn, long long id, const char *form_id,
                                   struct tc_error *err);
@@ -53,6 +63,14 @@ enum tc_status tc_app_user_assign(struct tc_db_conn *conn, long long id, const c
 /* Whether app user `id` is assigned `form_id`. */
 enum tc_status tc_app_user_has_form(struct tc_db_conn *conn, long long id, const char *form_id,
                                     bool *out, struct tc_error *err);
+
+/*
+ * The forms.id of every version of every form assigned to app user `id`, ascending: the
+ * `forms` of its policy subject (tincay/policy.h). `*rows_out` is an array of `*n_out`
+ * in `arena`.
+ */
+enum tc_status tc_app_user_form_rows(struct tc_db_conn *conn, long long id, struct tc_arena *arena,
+                                     int64_t **rows_out, size_t *n_out, struct tc_error *err);
 
 /* Every app user, revoked ones included, by id. */
 enum tc_status tc_app_user_list(struct tc_db_conn *conn, struct tc_arena *arena,

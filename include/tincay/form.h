@@ -46,7 +46,12 @@ enum tc_field_type {
 enum tc_protect { TC_PROTECT_NONE = 0, TC_PROTECT_PERSONAL, TC_PROTECT_CONFIDENTIAL };
 
 /* tc:role: what a field means to tincay. */
-enum tc_field_role { TC_ROLE_NONE = 0, TC_ROLE_COMMUNE, TC_ROLE_VILLAGE, TC_ROLE_CASE_CODE };
+enum tc_field_role {
+    TC_FIELD_ROLE_NONE = 0,
+    TC_FIELD_ROLE_COMMUNE,
+    TC_FIELD_ROLE_VILLAGE,
+    TC_FIELD_ROLE_CASE_CODE
+};
 
 /* Bits of tc_form_field.flags. */
 enum {
@@ -85,6 +90,7 @@ struct tc_form_field {
     enum tc_field_role role;
     const char *required, *relevant, *constraint, *calculate, *readonly;
     const char *constraint_msg; /* jr:constraintMsg in the default language, or "" */
+    const char *required_msg;   /* jr:requiredMsg in the default language, or "" */
     const char *preload, *preload_params;
     const char *control; /* body control: "input", "select1", "upload", ... or "" */
     const char *label;   /* in the default language, or "" */
@@ -195,7 +201,8 @@ struct tc_submission {
  * can find the form version to check against. `lang` picks the translation of messages.
  * TC_EBADREQ for a structural fault (not well-formed, invalid UTF-8, a DOCTYPE or entity,
  * a root whose id is not the model's); TC_ETOOLARGE over TC_SUBMISSION_MAX_BYTES;
- * TC_ENOMEM. Broken rules are TC_OK with findings.
+ * TC_ENOMEM. Broken rules are TC_OK with findings. Above 5,000 elements only types and
+ * choices are checked (expressions are not evaluated; see docs/form.md).
  */
 enum tc_status tc_submission_parse(const char *xml, size_t len, const struct tc_form_model *model,
                                    enum tc_lang lang, struct tc_arena *arena,

@@ -49,6 +49,18 @@ enum tc_status tc_login(struct tc_db_conn *conn, struct tc_password_gate *gate,
                         char token_out[TC_SESSION_TOKEN_MAX], struct tc_user *user_out,
                         struct tc_error *err);
 
+/*
+ * As tc_login, without opening a session: the rate limits, the password through `gate`
+ * (with the same answers), the rehash, and failures forgotten on success. For HTTP Basic,
+ * whose caller may remember the verified credential for a while: `*stamp_out` identifies
+ * the password in force (it changes with every password change; tc_user_get_by_id reads
+ * it again), so that memory can be dropped the moment it no longer matches.
+ */
+enum tc_status tc_login_verify(struct tc_db_conn *conn, struct tc_password_gate *gate,
+                               const struct tc_login_request *req, struct tc_arena *arena,
+                               struct tc_user *user_out, long long *stamp_out,
+                               struct tc_error *err);
+
 struct tc_session {
     struct tc_user user;
     const char *created_at; /* ISO 8601, UTC */

@@ -69,6 +69,14 @@ enum tc_status tc_user_create(struct tc_db_conn *conn, struct tc_password_gate *
 enum tc_status tc_user_get(struct tc_db_conn *conn, const char *login, struct tc_arena *arena,
                            struct tc_user *out, struct tc_error *err);
 
+/*
+ * The account with this id, disabled or not; TC_ENOTFOUND when none. `*password_stamp`
+ * (may be NULL) identifies the password in force, as tc_login_verify reports it.
+ */
+enum tc_status tc_user_get_by_id(struct tc_db_conn *conn, long long id, struct tc_arena *arena,
+                                 struct tc_user *out, long long *password_stamp,
+                                 struct tc_error *err);
+
 /* Every account, by login; `*users` is an array of `*n` in `arena`. */
 enum tc_status tc_user_list(struct tc_db_conn *conn, struct tc_arena *arena, struct tc_user **users,
                             size_t *n, struct tc_error *err);

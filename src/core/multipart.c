@@ -343,7 +343,7 @@ scan_data(struct tc_multipart *mp, const unsigned char *p, size_t len, size_t *c
           struct tc_error *err)
 {
     size_t run = 0, i;
-    enum tc_status st = TC_OK;
+    enum tc_status st;
 
     for (i = 0; i < len; i++) {
         unsigned char c;
@@ -394,7 +394,8 @@ header_byte(struct tc_multipart *mp, unsigned char c, struct tc_error *err)
         return TC_OK;
     if (mp->hdr_len < 2 || mp->hdr[mp->hdr_len - 2] != '\r')
         return tc_fail(err, TC_EBADREQ, "malformed multipart part header");
-    if (mp->hdr_len != 2 && (mp->hdr_len < 4 || memcmp(mp->hdr + mp->hdr_len - 4, "\r\n\r\n", 4)))
+    if (mp->hdr_len != 2 &&
+        (mp->hdr_len < 4 || memcmp(mp->hdr + mp->hdr_len - 4, "\r\n\r\n", 4) != 0))
         return TC_OK;
     mp->state = ST_BODY;
     return begin_part(mp, err);
@@ -453,7 +454,7 @@ step(struct tc_multipart *mp, const unsigned char *p, size_t len, size_t *consum
 }
 
 static enum tc_status
-fail_sticky(struct tc_multipart *mp, enum tc_status st, struct tc_error *err)
+fail_sticky(struct tc_multipart *mp, enum tc_status st, const struct tc_error *err)
 {
     mp->state = ST_FAILED;
     if (err != NULL)

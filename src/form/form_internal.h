@@ -52,6 +52,7 @@ struct tc_form_model {
     size_t n_fields;
     const struct tc_form_field **sorted; /* by path, for tc_form_field_find */
     const char **constraint_ref;         /* per field: jr:itext id of the constraintMsg, or NULL */
+    const char **required_ref;           /* per field: jr:itext id of the requiredMsg, or NULL */
     struct tc_itext *itext;              /* sorted by id */
     size_t n_itext;
     struct tc_form_ns *ns; /* prefixes in scope on <model>, for XPath */

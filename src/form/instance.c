@@ -17,6 +17,7 @@
 
 #include "form/form_internal.h"
 #include "tincay/form.h"
+#include "tincay/log.h"
 
 /* Growable arrays of the result, in the caller's arena. */
 struct outputs {
@@ -36,15 +37,33 @@ struct validator {
     enum tc_lang lang;
     struct tc_xpath_env env;
     xmlXPathContextPtr xp;
-    bool *seen; /* per model field: met in the submission */
+    bool *seen;     /* per model field: met in the submission */
+    bool xpath_off; /* too many elements: relevance and constraints not evaluated */
     struct outputs out;
 };
+
+/*
+ * Above this many elements, expressions are not evaluated: an expression over the whole
+ * instance at every one of n elements costs n squared. Real surveys stay far below it (a
+ * roster of 50 people with 20 answers each is 1,000); types and choices are still checked.
+ */
+#define XPATH_MAX_ELEMENTS 5000
+
+/* tc_xpath_bool; when expressions are off, -1 (unknown) for all but true() and false(). */
+static int
+eval_bool(struct validator *v, xmlNodePtr node, const char *expr)
+{
+    if (v->xpath_off && strcmp(expr, "true()") != 0 && strcmp(expr, "false()") != 0)
+        return -1;
+    return tc_xpath_bool(v->xp, node, expr);
+}
 
 /* What a level of the walk passes to its children. */
 struct scope {
     const char *path;  /* local names: /data/child/name */
     const char *ipath; /* with repeat positions: /data/child[2]/name */
     bool relevant;     /* every ancestor is relevant (and could be evaluated) */
+    bool unknown;      /* ...or relevance was not evaluated (expressions off): no required */
     enum tc_protect protect;
     json_t *obj; /* the JSON object children go into */
 };
@@ -280,17 +299,31 @@ choices_ok(const struct tc_form_field *f, const char *value)
     return true;
 }
 
+/* The form's own message (itext in the reader's language first), else tincay's `msgid`. */
+static const char *
+form_message(struct validator *v, const char *ref, const char *text, const char *msgid)
+{
+    const char *translated = ref != NULL ? tc_form_itext(v->m, ref, v->env.lang_index) : NULL;
+
+    if (translated != NULL)
+        return translated;
+    if (text[0] != '\0')
+        return text;
+    return tc_tr(v->lang, msgid);
+}
+
 static const char *
 constraint_message(struct validator *v, const struct tc_form_field *f)
 {
-    const char *ref = v->m->constraint_ref[f - v->m->fields];
-    const char *text = ref != NULL ? tc_form_itext(v->m, ref, v->env.lang_index) : NULL;
+    return form_message(v, v->m->constraint_ref[f - v->m->fields], f->constraint_msg,
+                        TC_N_("value does not satisfy the form's constraint"));
+}
 
-    if (text != NULL)
-        return text;
-    if (f->constraint_msg[0] != '\0')
-        return f->constraint_msg;
-    return tc_tr(v->lang, "value does not satisfy the form's constraint");
+static const char *
+required_message(struct validator *v, const struct tc_form_field *f)
+{
+    return form_message(v, v->m->required_ref[f - v->m->fields], f->required_msg,
+                        TC_N_("this question is required"));
 }
 
 static bool
@@ -365,7 +398,7 @@ date_constraint(struct validator *v, xmlNodePtr node, const struct tc_form_field
         return -1;
     n = dates_to_days(v, root, root_path, sw, 0);
     v->env.dates_as_numbers = true;
-    ok = tc_xpath_bool(v->xp, node, f->constraint);
+    ok = eval_bool(v, node, f->constraint);
     v->env.dates_as_numbers = false;
     while (n-- > 0) {
         xmlFree(sw[n].text->content);
@@ -383,16 +416,15 @@ check_leaf(struct validator *v, const struct scope *s, const struct tc_form_fiel
     int ok;
 
     if (value[0] == '\0') {
-        if ((f->flags & TC_FIELD_REQUIRED) && tc_xpath_bool(v->xp, node, f->required) == 1)
-            return add_finding(v, s->ipath, "required",
-                               tc_tr(v->lang, "this question is required"));
+        if ((f->flags & TC_FIELD_REQUIRED) && !s->unknown && eval_bool(v, node, f->required) == 1)
+            return add_finding(v, s->ipath, "required", required_message(v, f));
         return TC_OK;
     }
     if ((fault = type_fault(f->type, value)) != NULL)
         return add_finding(v, s->ipath, "type", tc_tr(v->lang, fault));
     if (f->flags & TC_FIELD_CONSTRAINT) {
         /* -1 (an expression libxml2 cannot evaluate) is not held against the collector. */
-        ok = tc_xpath_bool(v->xp, node, f->constraint);
+        ok = eval_bool(v, node, f->constraint);
         if (ok == 0 &&
             (is_date_like(f->type) || strstr(f->constraint, "date") != NULL ||
              strstr(f->constraint, "today()") != NULL || strstr(f->constraint, "now()") != NULL))
@@ -438,7 +470,7 @@ record_leaf(struct validator *v, const struct scope *s, const struct tc_form_fie
     if (f->report && (st = add_value(v, &v->out.report_values, &sub->n_report, &v->out.cap_report,
                                      s, f, value, protect)) != TC_OK)
         return st;
-    if (f->role != TC_ROLE_NONE)
+    if (f->role != TC_FIELD_ROLE_NONE)
         st = add_value(v, &v->out.role_values, &sub->n_roles, &v->out.cap_roles, s, f, value,
                        protect);
     return st;
@@ -492,8 +524,11 @@ visit(struct validator *v, xmlNodePtr c, const struct scope *parent, size_t pos,
         v->seen[f - v->m->fields] = true;
         if (f->protect > s.protect)
             s.protect = f->protect;
-        if (s.relevant && (f->flags & TC_FIELD_RELEVANT))
-            s.relevant = tc_xpath_bool(v->xp, c, f->relevant) == 1;
+        if (s.relevant && (f->flags & TC_FIELD_RELEVANT)) {
+            int r = eval_bool(v, c, f->relevant);
+            s.unknown = s.unknown || (r == -1 && v->xpath_off);
+            s.relevant = r == 1 || (r == -1 && v->xpath_off);
+        }
     }
     if (has_element_child(c) || (f != NULL && (f->flags & TC_FIELD_GROUP))) {
         if ((s.obj = child_object(parent->obj, tc_local_name(c), repeat)) == NULL)
@@ -601,8 +636,7 @@ relevant_at(struct validator *v, const struct tc_form_field *f, xmlNodePtr node)
 
     for (char *slash; path != NULL && (slash = strrchr(path, '/')) != NULL && slash != path;) {
         const struct tc_form_field *a = tc_form_field_find(v->m, path);
-        if (a != NULL && (a->flags & TC_FIELD_RELEVANT) &&
-            tc_xpath_bool(v->xp, node, a->relevant) != 1)
+        if (a != NULL && (a->flags & TC_FIELD_RELEVANT) && eval_bool(v, node, a->relevant) != 1)
             return false;
         *slash = '\0';
     }
@@ -622,10 +656,9 @@ check_missing(struct validator *v, xmlNodePtr root)
             (f->flags & (TC_FIELD_GROUP | TC_FIELD_IN_REPEAT | TC_FIELD_REPEAT)))
             continue;
         at = deepest_existing(root, f->path);
-        if (!relevant_at(v, f, at) || tc_xpath_bool(v->xp, at, f->required) != 1)
+        if (!relevant_at(v, f, at) || eval_bool(v, at, f->required) != 1)
             continue;
-        if ((st = add_finding(v, f->path, "required",
-                              tc_tr(v->lang, "this question is required"))) != TC_OK)
+        if ((st = add_finding(v, f->path, "required", required_message(v, f))) != TC_OK)
             return st;
     }
     return TC_OK;
@@ -676,6 +709,18 @@ read_envelope(struct tc_arena *arena, xmlNodePtr root, struct tc_submission *sub
     return TC_OK;
 }
 
+/* Elements below `n`, counting no further than `limit`. */
+static size_t
+count_elements(xmlNodePtr n, size_t limit)
+{
+    size_t count = 0;
+
+    for (xmlNodePtr c = n->children; c != NULL && count <= limit; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            count += 1 + count_elements(c, limit - count);
+    return count;
+}
+
 static enum tc_status
 validate(struct validator *v, xmlDocPtr doc, xmlNodePtr root)
 {
@@ -695,6 +740,13 @@ validate(struct validator *v, xmlDocPtr doc, xmlNodePtr root)
         (v->xp = tc_xpath_context_new(doc, &v->env)) == NULL) {
         st = oom(v);
         goto out;
+    }
+    if (count_elements(root, XPATH_MAX_ELEMENTS) > XPATH_MAX_ELEMENTS) {
+        v->xpath_off = true;
+        tc_log(TC_LOG_WARNING, NULL,
+               "submission to form \"%s\" has over %d elements: relevance and constraints "
+               "not evaluated",
+               m->id, XPATH_MAX_ELEMENTS);
     }
     if ((st = walk(v, root, &top)) != TC_OK || (st = check_missing(v, root)) != TC_OK)
         goto out;

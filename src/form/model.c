@@ -108,6 +108,9 @@ tc_form_field_protection(const struct tc_form_model *model, const struct tc_form
 {
     if (field != NULL && field->protect != TC_PROTECT_NONE)
         return field->protect;
+    /* The case code links follow-ups to their case: random, non-identifying, kept plain. */
+    if (field != NULL && field->role == TC_FIELD_ROLE_CASE_CODE)
+        return TC_PROTECT_NONE;
     if (model->confidential && (field == NULL || !field->report))
         return TC_PROTECT_CONFIDENTIAL;
     return TC_PROTECT_NONE;
@@ -179,10 +182,10 @@ const char *
 tc_field_role_name(enum tc_field_role role)
 {
     switch (role) {
-    case TC_ROLE_COMMUNE: return "commune";
-    case TC_ROLE_VILLAGE: return "village";
-    case TC_ROLE_CASE_CODE: return "case-code";
-    case TC_ROLE_NONE: break;
+    case TC_FIELD_ROLE_COMMUNE: return "commune";
+    case TC_FIELD_ROLE_VILLAGE: return "village";
+    case TC_FIELD_ROLE_CASE_CODE: return "case-code";
+    case TC_FIELD_ROLE_NONE: break;
     }
     return "";
 }

@@ -248,7 +248,7 @@ add_fields(struct loader *ld, xmlNodePtr el, const char *parent_path)
         f->path = path;
         f->name = strrchr(path, '/') + 1;
         f->type_name = f->required = f->relevant = f->constraint = f->calculate = "";
-        f->readonly = f->constraint_msg = f->preload = f->preload_params = "";
+        f->readonly = f->constraint_msg = f->required_msg = f->preload = f->preload_params = "";
         f->control = f->label = f->itemset_nodeset = f->itemset_value = f->itemset_label = "";
         if (first_element(el, NULL) != NULL)
             f->flags |= TC_FIELD_GROUP;
@@ -377,10 +377,10 @@ load_itext(struct loader *ld)
             continue;
         lang = tc_form_vec_push(m->arena, (void **)&m->languages, &m->n_languages, &ld->cap_langs,
                                 sizeof(*lang));
-        if (lang == NULL || (*lang = attr_value(m->arena, t, "lang", NULL)) == NULL)
-            *lang = lang != NULL ? "" : NULL;
         if (lang == NULL)
             return oom(ld);
+        if ((*lang = attr_value(m->arena, t, "lang", NULL)) == NULL)
+            *lang = "";
         def = attr_value(m->arena, t, "default", NULL);
         if (def != NULL && strcmp(def, "false()") != 0)
             m->default_lang = li;
@@ -405,14 +405,6 @@ load_itext(struct loader *ld)
 }
 
 static enum tc_status
-bind_fail(struct loader *ld, xmlNodePtr bind, const char *nodeset, const char *what,
-          const char *value)
-{
-    return tc_fail(ld->err, TC_EINVAL, "bind \"%s\" at line %ld has %s \"%s\"", nodeset,
-                   xmlGetLineNo(bind), what, value);
-}
-
-static enum tc_status
 apply_tincay_attrs(struct loader *ld, xmlNodePtr bind, const char *nodeset, struct tc_form_field *f)
 {
     struct tc_arena *a = ld->m->arena;
@@ -426,24 +418,30 @@ apply_tincay_attrs(struct loader *ld, xmlNodePtr bind, const char *nodeset, stru
         else if (strcmp(protect, "confidential") == 0)
             f->protect = TC_PROTECT_CONFIDENTIAL;
         else
-            return bind_fail(ld, bind, nodeset, "an unknown tc:protect", protect);
+            return tc_fail(ld->err, TC_EINVAL,
+                           "bind \"%s\" at line %ld has an unknown tc:protect \"%s\"", nodeset,
+                           xmlGetLineNo(bind), protect);
         ld->m->has_protected = true;
     }
     if (report != NULL) {
         if (strcmp(report, "true") != 0 && strcmp(report, "true()") != 0 &&
             strcmp(report, "false") != 0 && strcmp(report, "false()") != 0)
-            return bind_fail(ld, bind, nodeset, "an unknown tc:report", report);
+            return tc_fail(ld->err, TC_EINVAL,
+                           "bind \"%s\" at line %ld has an unknown tc:report \"%s\"", nodeset,
+                           xmlGetLineNo(bind), report);
         f->report = strncmp(report, "true", 4) == 0;
     }
     if (role != NULL) {
         if (strcmp(role, "commune") == 0)
-            f->role = TC_ROLE_COMMUNE;
+            f->role = TC_FIELD_ROLE_COMMUNE;
         else if (strcmp(role, "village") == 0)
-            f->role = TC_ROLE_VILLAGE;
+            f->role = TC_FIELD_ROLE_VILLAGE;
         else if (strcmp(role, "case-code") == 0)
-            f->role = TC_ROLE_CASE_CODE;
+            f->role = TC_FIELD_ROLE_CASE_CODE;
         else
-            return bind_fail(ld, bind, nodeset, "an unknown tc:role", role);
+            return tc_fail(ld->err, TC_EINVAL,
+                           "bind \"%s\" at line %ld has an unknown tc:role \"%s\"", nodeset,
+                           xmlGetLineNo(bind), role);
     }
     return TC_OK;
 }
@@ -463,6 +461,17 @@ take_expr(struct tc_arena *a, xmlNodePtr bind, const char *name, const char **sl
     return true;
 }
 
+/* A jr:constraintMsg or jr:requiredMsg: itext (its id kept in *ref) or the text itself. */
+static const char *
+form_message(struct tc_form_model *m, const char *msg, const char **ref)
+{
+    char *id = itext_ref(m->arena, msg);
+    const char *text = id != NULL ? tc_form_itext(m, id, m->default_lang) : NULL;
+
+    *ref = id;
+    return text != NULL ? text : msg;
+}
+
 static enum tc_status
 apply_bind(struct loader *ld, xmlNodePtr bind, const char *nodeset, size_t index)
 {
@@ -471,6 +480,7 @@ apply_bind(struct loader *ld, xmlNodePtr bind, const char *nodeset, size_t index
     struct tc_form_field *f = &m->fields[index];
     char *type = attr_value(a, bind, "type", NULL);
     char *msg = attr_value(a, bind, "constraintMsg", NULL);
+    char *rmsg = attr_value(a, bind, "requiredMsg", NULL);
     char *v;
 
     if (type != NULL) {
@@ -486,13 +496,10 @@ apply_bind(struct loader *ld, xmlNodePtr bind, const char *nodeset, size_t index
         f->preload = v;
     if ((v = attr_value(a, bind, "preloadParams", NULL)) != NULL)
         f->preload_params = v;
-    if (msg != NULL) {
-        char *ref = itext_ref(a, msg);
-        const char *text = ref != NULL ? tc_form_itext(m, ref, m->default_lang) : NULL;
-
-        m->constraint_ref[index] = ref;
-        f->constraint_msg = text != NULL ? text : msg;
-    }
+    if (msg != NULL)
+        f->constraint_msg = form_message(m, msg, &m->constraint_ref[index]);
+    if (rmsg != NULL)
+        f->required_msg = form_message(m, rmsg, &m->required_ref[index]);
     return apply_tincay_attrs(ld, bind, nodeset, f);
 }
 
@@ -503,7 +510,8 @@ load_binds(struct loader *ld)
     char *root_path = tc_arena_printf(m->arena, "/%s", m->root_name);
 
     if (root_path == NULL ||
-        (m->constraint_ref = tc_arena_calloc(m->arena, m->n_fields + 1, sizeof(char *))) == NULL)
+        (m->constraint_ref = tc_arena_calloc(m->arena, m->n_fields + 1, sizeof(char *))) == NULL ||
+        (m->required_ref = tc_arena_calloc(m->arena, m->n_fields + 1, sizeof(char *))) == NULL)
         return oom(ld);
     for (xmlNodePtr b = ld->model_el->children; b != NULL; b = b->next) {
         char *nodeset, *path, *at;
@@ -861,7 +869,7 @@ load_secondary(struct loader *ld, xmlNodePtr primary)
 {
     struct tc_form_model *m = ld->m;
 
-    for (xmlNodePtr i = primary->next; i != NULL; i = i->next) {
+    for (xmlNodePtr i = primary != NULL ? primary->next : NULL; i != NULL; i = i->next) {
         xmlNodePtr copy;
 
         if (!is_element(i, "instance"))

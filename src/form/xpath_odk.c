@@ -34,6 +34,8 @@ pop_args(xmlXPathParserContextPtr ctxt, int nargs, int min, int max, xmlXPathObj
         xmlXPathErr(ctxt, XPATH_INVALID_ARITY);
         return false;
     }
+    if (nargs == 0 || args == NULL)
+        return nargs == 0;
     for (int i = nargs - 1; i >= 0; i--)
         args[i] = valuePop(ctxt);
     for (int i = 0; i < nargs; i++)
@@ -464,6 +466,7 @@ format_days(char *out, size_t size, double days, bool with_time)
     long y, m, d, whole = (long)floor(days);
     double secs = (days - (double)whole) * 86400.0;
     long s = (long)floor(secs + 0.5);
+    char text[128]; /* wide enough for any long values: the copy below then cannot truncate */
 
     if (s >= 86400) {
         whole++;
@@ -471,10 +474,11 @@ format_days(char *out, size_t size, double days, bool with_time)
     }
     civil_from_days(whole, &y, &m, &d);
     if (with_time)
-        snprintf(out, size, "%04ld-%02ld-%02ldT%02ld:%02ld:%02ld.000Z", y, m, d, s / 3600,
+        snprintf(text, sizeof(text), "%04ld-%02ld-%02ldT%02ld:%02ld:%02ld.000Z", y, m, d, s / 3600,
                  s / 60 % 60, s % 60);
     else
-        snprintf(out, size, "%04ld-%02ld-%02ld", y, m, d);
+        snprintf(text, sizeof(text), "%04ld-%02ld-%02ld", y, m, d);
+    snprintf(out, size, "%s", text);
 }
 
 static bool
@@ -486,7 +490,7 @@ days_in_range(double days)
 static void
 push_date(xmlXPathParserContextPtr ctxt, double days, bool with_time)
 {
-    char buf[40];
+    char buf[128]; /* room for any long the compiler imagines */
 
     if (env_of(ctxt)->dates_as_numbers) { /* comparing dates: days since the epoch */
         valuePush(ctxt, xmlXPathNewFloat(days_in_range(days) ? days : NAN));
@@ -622,7 +626,7 @@ fn_format_date(xmlXPathParserContextPtr ctxt, int nargs)
         case '3': w = snprintf(out + len, 16, "000"); break;
         default: out[len++] = '%'; out[len++] = *p;
         }
-        len += w > 0 ? (size_t)w : 0;
+        len += w > 0 ? (w < 16 ? (size_t)w : 15) : 0; /* snprintf may have truncated */
     }
     out[len] = '\0';
     push_string(ctxt, out);

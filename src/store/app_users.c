@@ -1,6 +1,7 @@
 #include "tincay/app_users.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -210,4 +211,87 @@ tc_app_user_list(struct tc_db_conn *conn, struct tc_arena *arena, struct tc_app_
     *users_out = users;
     *n_out = tc_db_rows(res);
     return TC_OK;
+}
+
+static const char sql_form_rows[] =
+    "SELECT f.id FROM app_user_forms a JOIN forms f ON f.form_id = a.form_id"
+    " WHERE a.app_user_id = $1::bigint ORDER BY f.id";
+
+enum tc_status
+tc_app_user_form_rows(struct tc_db_conn *conn, long long id, struct tc_arena *arena,
+                      int64_t **rows_out, size_t *n_out, struct tc_error *err)
+{
+    char id_text[24];
+    const char *params[1] = {id_text};
+    struct tc_db_result *res = NULL;
+    int64_t *rows;
+    enum tc_status st;
+
+    snprintf(id_text, sizeof(id_text), "%lld", id);
+    if ((st = tc_db_exec(conn, sql_form_rows, 1, params, arena, &res, err)) != TC_OK)
+        return st;
+    if ((rows = tc_arena_calloc(arena, tc_db_rows(res) + 1, sizeof(*rows))) == NULL)
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < tc_db_rows(res); i++)
+        rows[i] = tc_db_int(res, i, 0, 0);
+    *rows_out = rows;
+    *n_out = tc_db_rows(res);
+    return TC_OK;
+}
+
+/* "{1,2,3}" (PostgreSQL's text form of a bigint[]) into an array in `arena`. */
+static enum tc_status
+parse_id_array(const char *text, struct tc_arena *arena, int64_t **rows_out, size_t *n_out,
+               struct tc_error *err)
+{
+    size_t n = 0, cap = 1;
+    int64_t *rows;
+    const char *p;
+
+    for (p = text; p != NULL && *p != '\0'; p++)
+        cap += *p == ',';
+    if ((rows = tc_arena_calloc(arena, cap, sizeof(*rows))) == NULL)
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    for (p = text != NULL && *text == '{' ? text + 1 : ""; *p != '\0' && *p != '}' && n < cap;) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+
+        if (end == p)
+            return tc_fail(err, TC_EINTERNAL, "internal error");
+        rows[n++] = v;
+        p = *end == ',' ? end + 1 : end;
+    }
+    *rows_out = rows;
+    *n_out = n;
+    return TC_OK;
+}
+
+static const char sql_lookup_with_forms[] =
+    "SELECT " APP_USER_COLUMNS ", ARRAY(SELECT f.id FROM app_user_forms a"
+    "   JOIN forms f ON f.form_id = a.form_id WHERE a.app_user_id = app_users.id ORDER BY f.id)"
+    " FROM app_users WHERE token_hash = $1::bytea AND revoked_at IS NULL";
+
+enum tc_status
+tc_app_user_lookup_with_forms(struct tc_db_conn *conn, const char *token, struct tc_arena *arena,
+                              struct tc_app_user *out, int64_t **rows_out, size_t *n_out,
+                              struct tc_error *err)
+{
+    unsigned char hash[HASH_BYTES];
+    const char *params[1] = {(const char *)hash};
+    size_t lengths[1] = {sizeof(hash)};
+    bool binary[1] = {true};
+    struct tc_db_result *res = NULL;
+    enum tc_status st;
+
+    if (token == NULL || !token_is_well_formed(token))
+        return tc_fail(err, TC_EFORBIDDEN, "invalid app user token");
+    hash_token(token, hash);
+    st = tc_db_exec_bin(conn, sql_lookup_with_forms, 1, params, lengths, binary, arena, &res, err);
+    if (st != TC_OK)
+        return st;
+    if (tc_db_rows(res) == 0)
+        return tc_fail(err, TC_EFORBIDDEN, "invalid app user token");
+    if ((st = copy_user(res, 0, arena, out, err)) != TC_OK)
+        return st;
+    return parse_id_array(tc_db_value(res, 0, 5), arena, rows_out, n_out, err);
 }

@@ -31,7 +31,8 @@ static const char sql_record_failure[] =
     " ON CONFLICT (key, bucket) DO UPDATE SET failures = login_failures.failures + 1";
 static const char sql_clear_failures[] = "DELETE FROM login_failures WHERE key = $1";
 static const char sql_user_for_login[] =
-    "SELECT " TC_USER_COLUMNS ", u.password_hash FROM users u WHERE u.login = $1";
+    "SELECT " TC_USER_COLUMNS ", u.password_hash, " TC_USER_PASSWORD_STAMP
+    " FROM users u WHERE u.login = $1";
 static const char sql_rehash[] =
     "UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash = $3";
 static const char sql_session_insert[] =
@@ -175,6 +176,7 @@ record_failure(struct tc_db_conn *conn, const struct attempt *a, enum tc_status 
 struct opening {
     const struct attempt *a;
     const char *user_id;
+    long long stamp; /* of the password verified */
     unsigned char id_hash[crypto_generichash_BYTES];
     char user_agent[TC_USER_AGENT_MAX + 1];
     const char *new_hash, *old_hash; /* a rehash to store, or NULL */
@@ -190,6 +192,27 @@ clean_user_agent(const char *ua, char out[TC_USER_AGENT_MAX + 1])
     out[n] = '\0';
 }
 
+/* After a verified password: forget the account's failures, store a rehash if one was made. */
+static enum tc_status
+settle(struct tc_db_conn *conn, const struct opening *o, struct tc_error *err)
+{
+    const char *clear[] = {o->a->account_key};
+    enum tc_status st = tc_db_exec(conn, sql_clear_failures, 1, clear, o->a->arena, NULL, err);
+
+    if (st == TC_OK && o->new_hash != NULL) {
+        const char *rehash[] = {o->user_id, o->new_hash, o->old_hash};
+
+        st = tc_db_exec(conn, sql_rehash, 3, rehash, o->a->arena, NULL, err);
+    }
+    return st;
+}
+
+static enum tc_status
+settle_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
+{
+    return settle(conn, ctx, err);
+}
+
 static enum tc_status
 open_session_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
 {
@@ -198,23 +221,18 @@ open_session_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
                             o->user_agent};
     const size_t lengths[] = {sizeof(o->id_hash), 0, 0, 0};
     const bool binary[] = {true, false, false, false};
-    const char *clear[] = {o->a->account_key};
-    const char *rehash[] = {o->user_id, o->new_hash, o->old_hash};
     enum tc_status st;
 
     if ((st = tc_db_exec_bin(conn, sql_session_insert, 4, insert, lengths, binary, o->a->arena,
-                             NULL, err)) != TC_OK ||
-        (st = tc_db_exec(conn, sql_clear_failures, 1, clear, o->a->arena, NULL, err)) != TC_OK)
+                             NULL, err)) != TC_OK)
         return st;
-    if (o->new_hash != NULL)
-        st = tc_db_exec(conn, sql_rehash, 3, rehash, o->a->arena, NULL, err);
-    return st;
+    return settle(conn, o, err);
 }
 
 /* The account's row, or none (then `*found` is false). */
 static enum tc_status
 load_user(struct tc_db_conn *conn, const struct attempt *a, struct tc_user *user, const char **hash,
-          bool *found, struct tc_error *err)
+          long long *stamp, bool *found, struct tc_error *err)
 {
     const char *params[] = {a->login};
     struct tc_db_result *res;
@@ -227,6 +245,7 @@ load_user(struct tc_db_conn *conn, const struct attempt *a, struct tc_user *user
         return TC_OK;
     tc_user_from_row(res, 0, 0, user);
     *hash = tc_db_value(res, 0, TC_USER_NCOLS);
+    *stamp = tc_db_int(res, 0, TC_USER_NCOLS + 1, 0);
     *found = true;
     return TC_OK;
 }
@@ -266,7 +285,7 @@ authenticate(struct tc_db_conn *conn, struct tc_password_gate *gate,
     enum tc_status st;
 
     if ((st = check_limits(conn, a, err)) != TC_OK ||
-        (st = load_user(conn, a, user, &hash, &found, err)) != TC_OK)
+        (st = load_user(conn, a, user, &hash, &o->stamp, &found, err)) != TC_OK)
         return st;
     if (!found || user->disabled) {
         st = tc_password_verify_none(gate, req->password, req->password_len, err);
@@ -282,6 +301,48 @@ authenticate(struct tc_db_conn *conn, struct tc_password_gate *gate,
     return TC_OK;
 }
 
+/* Rate limits, then the password; on TC_OK `o` is ready for settle(). */
+static enum tc_status
+check_password(struct tc_db_conn *conn, struct tc_password_gate *gate,
+               const struct tc_login_request *req, struct attempt *a, struct tc_user *user,
+               struct opening *o, char new_hash[TC_PASSWORD_HASH_MAX], struct tc_error *err)
+{
+    enum tc_status st;
+
+    address_key(req->client_addr, a->address_key);
+    if (tc_login_normalise(req->login, a->login, NULL) != TC_OK) {
+        /* No such account can exist; count it against the address only. */
+        return record_failure(conn, a, tc_fail(err, TC_EUNAUTH, "wrong login or password"));
+    }
+    snprintf(a->account_key, sizeof(a->account_key), "u:%s", a->login);
+    if ((st = authenticate(conn, gate, req, a, user, o, new_hash, err)) != TC_OK)
+        return st;
+    if ((o->user_id = tc_arena_printf(a->arena, "%lld", user->id)) == NULL)
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    return TC_OK;
+}
+
+enum tc_status
+tc_login_verify(struct tc_db_conn *conn, struct tc_password_gate *gate,
+                const struct tc_login_request *req, struct tc_arena *arena,
+                struct tc_user *user_out, long long *stamp_out, struct tc_error *err)
+{
+    struct attempt a = {.arena = arena};
+    struct opening o = {.a = &a};
+    struct tc_user user;
+    char new_hash[TC_PASSWORD_HASH_MAX];
+    enum tc_status st;
+
+    *stamp_out = 0;
+    if ((st = check_password(conn, gate, req, &a, &user, &o, new_hash, err)) == TC_OK &&
+        (st = tc_db_transact(conn, false, settle_txn, &o, err)) == TC_OK) {
+        *user_out = user;
+        *stamp_out = o.stamp;
+    }
+    sodium_memzero(new_hash, sizeof(new_hash));
+    return st;
+}
+
 enum tc_status
 tc_login(struct tc_db_conn *conn, struct tc_password_gate *gate, const struct tc_login_request *req,
          struct tc_arena *arena, char token_out[TC_SESSION_TOKEN_MAX], struct tc_user *user_out,
@@ -294,18 +355,8 @@ tc_login(struct tc_db_conn *conn, struct tc_password_gate *gate, const struct tc
     enum tc_status st;
 
     token_out[0] = '\0';
-    address_key(req->client_addr, a.address_key);
-    if (tc_login_normalise(req->login, a.login, NULL) != TC_OK) {
-        /* No such account can exist; count it against the address only. */
-        return record_failure(conn, &a, tc_fail(err, TC_EUNAUTH, "wrong login or password"));
-    }
-    snprintf(a.account_key, sizeof(a.account_key), "u:%s", a.login);
-    if ((st = authenticate(conn, gate, req, &a, &user, &o, new_hash, err)) != TC_OK)
+    if ((st = check_password(conn, gate, req, &a, &user, &o, new_hash, err)) != TC_OK)
         goto out;
-    if ((o.user_id = tc_arena_printf(arena, "%lld", user.id)) == NULL) {
-        st = tc_fail(err, TC_ENOMEM, "out of memory");
-        goto out;
-    }
     clean_user_agent(req->user_agent, o.user_agent);
     make_token(&o, token_out);
     if ((st = tc_db_transact(conn, false, open_session_txn, &o, err)) != TC_OK) {

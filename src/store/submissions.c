@@ -37,19 +37,21 @@ int_param(struct tc_arena *arena, long long v)
 
 /*
  * Insert the row with its findings and empty attachment slots, unless the instance id
- * exists for this form id; `*id_out` is 0 then. Racing inserts of one instance id wait
- * for each other on the unique index, and all but one find the row afterwards.
+ * exists for this form id (then no row comes back). Racing inserts of one instance id wait
+ * for each other on the unique index, and all but one find the row afterwards. With $25
+ * the statement also writes its audit row, so that a new submission without files is
+ * stored by this one statement alone.
  */
 static const char sql_insert[] =
     "WITH s AS ("
     "  INSERT INTO submissions (form, form_id, form_version, instance_id, xml, xml_sealed, "
     "    key_id, xml_sha256, values, submitter_id, app_user_id, device_id, review_state, "
-    "    deprecated_id, commune_era, commune_code, village, case_code) "
+    "    deprecated_id, commune_era, commune_code, village, case_code, is_complete) "
     "  VALUES ($1::bigint, $2, $3, $4, $5::bytea, $6::bytea, $7, $8, "
     "    coalesce($9::jsonb, '{}'::jsonb), $10::bigint, $11::bigint, $12, $13, $14, $15, $16, "
-    "    $17, $18) "
+    "    $17, $18, NOT $21::bool AND jsonb_array_length($20::jsonb) = 0) "
     "  ON CONFLICT (form_id, instance_id) DO NOTHING "
-    "  RETURNING id"
+    "  RETURNING id, review_state, is_complete"
     "), f AS ("
     "  INSERT INTO findings (submission, field, rule, message) "
     "  SELECT s.id, x->>'field', x->>'rule', x->>'message' "
@@ -58,44 +60,73 @@ static const char sql_insert[] =
     "  INSERT INTO submission_attachments (submission, name) "
     "  SELECT DISTINCT s.id, n FROM s, jsonb_array_elements_text($20::jsonb) n "
     "  ON CONFLICT DO NOTHING"
-    ") SELECT id FROM s";
+    "), m AS ("
+    "  SELECT count(DISTINCT n) AS missing FROM jsonb_array_elements_text($20::jsonb) n"
+    "), au AS ("
+    "  INSERT INTO audit_log (actor_kind, actor_id, action, object_kind, object_id, "
+    "    client_addr, detail) "
+    "  SELECT $22, $23::bigint, 'submission.create', 'submission', s.id::text, $24, "
+    "    jsonb_build_object('form_id', $2::text, 'instance_id', $4::text, 'deprecated_id', "
+    "      $14::text, 'files', 0, 'missing', m.missing, 'findings', jsonb_array_length($19)) "
+    "  FROM s, m WHERE $25::bool"
+    ") SELECT s.id, s.review_state, s.is_complete, m.missing FROM s, m";
 
+static const char *
+actor_kind(const struct tc_ingest *in)
+{
+    return in->submitter_id > 0 ? "user" : in->app_user_id > 0 ? "app_user" : "anonymous";
+}
+
+/* Insert as above; `*id_out` is the new row's id (and `c->out` filled), or 0. */
 static enum tc_status
 insert_row(struct tc_db_conn *conn, const struct ingest_ctx *c, const char *review_state,
-           long long *id_out, struct tc_error *err)
+           bool audit_here, long long *id_out, struct tc_error *err)
 {
     const struct tc_ingest *in = c->in;
-    const char *params[20] = {int_param(c->arena, in->form),
-                              in->form_id,
-                              in->form_version,
-                              in->instance_id,
-                              (const char *)in->xml,
-                              (const char *)in->xml_sealed,
-                              in->key_id,
-                              in->xml_sha256,
-                              in->values_json,
-                              int_param(c->arena, in->submitter_id),
-                              int_param(c->arena, in->app_user_id),
-                              in->device_id,
-                              review_state,
-                              in->deprecated_id,
-                              in->commune_era,
-                              in->commune_code,
-                              in->village,
-                              in->case_code,
-                              c->findings_json,
-                              c->expected_json};
-    size_t lengths[20] = {[4] = in->xml_len, [5] = in->xml_sealed_len};
-    bool binary[20] = {[4] = true, [5] = true};
+    const char *params[25] = {
+        int_param(c->arena, in->form),
+        in->form_id,
+        in->form_version,
+        in->instance_id,
+        (const char *)in->xml,
+        (const char *)in->xml_sealed,
+        in->key_id,
+        in->xml_sha256,
+        in->values_json,
+        int_param(c->arena, in->submitter_id),
+        int_param(c->arena, in->app_user_id),
+        in->device_id,
+        review_state,
+        in->deprecated_id,
+        in->commune_era,
+        in->commune_code,
+        in->village,
+        in->case_code,
+        c->findings_json,
+        c->expected_json,
+        in->is_incomplete ? "t" : "f",
+        actor_kind(in),
+        int_param(c->arena, in->submitter_id > 0 ? in->submitter_id : in->app_user_id),
+        in->client_addr,
+        audit_here ? "t" : "f"};
+    size_t lengths[25] = {[4] = in->xml_len, [5] = in->xml_sealed_len};
+    bool binary[25] = {[4] = true, [5] = true};
     struct tc_db_result *res = NULL;
     enum tc_status st =
-        tc_db_exec_bin(conn, sql_insert, 20, params, lengths, binary, c->arena, &res, err);
+        tc_db_exec_bin(conn, sql_insert, 25, params, lengths, binary, c->arena, &res, err);
 
     if (st == TC_EINVAL)
         return tc_fail(err, TC_EINVAL, "submission \"%s\" has an invalid field", in->instance_id);
     if (st != TC_OK)
         return st;
-    *id_out = tc_db_rows(res) > 0 ? tc_db_int(res, 0, 0, 0) : 0;
+    *id_out = 0;
+    if (tc_db_rows(res) == 0)
+        return TC_OK;
+    *id_out = tc_db_int(res, 0, 0, 0);
+    c->out->id = *id_out;
+    snprintf(c->out->review_state, sizeof(c->out->review_state), "%s", tc_db_value(res, 0, 1));
+    c->out->is_complete = tc_db_bool(res, 0, 2);
+    c->out->n_missing = (size_t)tc_db_int(res, 0, 3, 0);
     return TC_OK;
 }
 
@@ -154,9 +185,11 @@ attach_one(struct tc_db_conn *conn, struct ingest_ctx *c, long long id,
         if ((st = tc_spool_read_all(a->file, c->arena, &read, &size, err)) != TC_OK)
             return st;
         bytes = read;
+        tc_spool_sha256_hex(a->file, hex); /* hashed while it was spooled */
+    } else {
+        crypto_hash_sha256(digest, bytes, size);
+        sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
     }
-    crypto_hash_sha256(digest, bytes, size);
-    sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
     {
         const char *params[6] = {int_param(c->arena, id),
                                  a->name,
@@ -253,7 +286,7 @@ store_new(struct tc_db_conn *conn, struct ingest_ctx *c, struct tc_error *err)
     long long id = 0;
     enum tc_status st;
 
-    st = insert_row(conn, c, c->in->n_findings > 0 ? "hasIssues" : "received", &id, err);
+    st = insert_row(conn, c, c->in->n_findings > 0 ? "hasIssues" : "received", false, &id, err);
     if (st != TC_OK)
         return st;
     if (id > 0) {
@@ -311,7 +344,7 @@ store_edit(struct tc_db_conn *conn, struct ingest_ctx *c, struct tc_error *err)
     if ((st = lock_row(conn, c, in->deprecated_id, &old, err)) == TC_ENOTFOUND)
         return tc_fail(err, TC_ENOTFOUND, "the submission \"%s\" this one replaces does not exist",
                        in->deprecated_id);
-    if (st != TC_OK || (st = insert_row(conn, c, "edited", &id, err)) != TC_OK)
+    if (st != TC_OK || (st = insert_row(conn, c, "edited", false, &id, err)) != TC_OK)
         return st;
     if (id > 0 && old.superseded_by > 0)
         return tc_fail(err, TC_ECONFLICT, "submission \"%s\" has already been replaced",
@@ -419,6 +452,28 @@ build_json(const struct tc_ingest *in, struct ingest_ctx *c, struct tc_error *er
     return TC_OK;
 }
 
+/*
+ * The common case, a new submission without files in this post, is one statement: row,
+ * findings, slots and audit row commit together without BEGIN/COMMIT round trips.
+ * `out->id` stays 0 when the instance id exists; the caller then takes the full path.
+ */
+static enum tc_status
+store_fast(struct tc_db_conn *conn, struct ingest_ctx *c, struct tc_error *err)
+{
+    long long id = 0;
+    enum tc_status st;
+
+    memset(c->out, 0, sizeof(*c->out));
+    if ((c->arena = tc_arena_create(8192)) == NULL)
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    st = insert_row(conn, c, c->in->n_findings > 0 ? "hasIssues" : "received", true, &id, err);
+    if (st == TC_OK && id > 0)
+        c->out->outcome = TC_INGEST_CREATED;
+    tc_arena_destroy(c->arena);
+    c->arena = NULL;
+    return st;
+}
+
 enum tc_status
 tc_submission_store(struct tc_db_conn *conn, const struct tc_ingest *in,
                     struct tc_ingest_result *out, struct tc_error *err)
@@ -431,8 +486,15 @@ tc_submission_store(struct tc_db_conn *conn, const struct tc_ingest *in,
         return tc_fail(err, TC_EBADREQ, "submission has no instance ID");
     if ((in->xml == NULL) == (in->xml_sealed == NULL))
         return tc_fail(err, TC_EINTERNAL, "a submission is stored either plain or sealed");
-    if ((st = build_json(in, &c, err)) == TC_OK)
-        st = tc_db_transact(conn, false, store_txn, &c, err);
+    if ((st = build_json(in, &c, err)) != TC_OK)
+        goto out;
+    if ((in->deprecated_id == NULL || in->deprecated_id[0] == '\0') && in->n_attachments == 0) {
+        st = store_fast(conn, &c, err);
+        if ((st == TC_OK && out->id > 0) || (st != TC_OK && st != TC_ERETRY))
+            goto out;
+    }
+    st = tc_db_transact(conn, false, store_txn, &c, err);
+out:
     free(c.findings_json);
     free(c.expected_json);
     return st;

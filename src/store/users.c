@@ -1,6 +1,7 @@
 #include "tincay/users.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -20,6 +21,8 @@ static const char sql_insert[] =
     "END)"
     " RETURNING id";
 static const char sql_get[] = "SELECT " TC_USER_COLUMNS " FROM users u WHERE u.login = $1";
+static const char sql_get_by_id[] =
+    "SELECT " TC_USER_COLUMNS ", " TC_USER_PASSWORD_STAMP " FROM users u WHERE u.id = $1";
 static const char sql_list[] = "SELECT " TC_USER_COLUMNS " FROM users u ORDER BY u.login";
 static const char sql_disable[] =
     "WITH u AS (UPDATE users SET disabled_at = coalesce(disabled_at, now())"
@@ -234,6 +237,26 @@ tc_user_get(struct tc_db_conn *conn, const char *login, struct tc_arena *arena, 
     if (tc_db_rows(res) == 0)
         return tc_fail(err, TC_ENOTFOUND, "no user \"%s\"", folded);
     tc_user_from_row(res, 0, 0, out);
+    return TC_OK;
+}
+
+enum tc_status
+tc_user_get_by_id(struct tc_db_conn *conn, long long id, struct tc_arena *arena,
+                  struct tc_user *out, long long *password_stamp, struct tc_error *err)
+{
+    char id_text[24];
+    const char *params[] = {id_text};
+    struct tc_db_result *res;
+    enum tc_status st;
+
+    snprintf(id_text, sizeof(id_text), "%lld", id);
+    if ((st = tc_db_exec(conn, sql_get_by_id, 1, params, arena, &res, err)) != TC_OK)
+        return st;
+    if (tc_db_rows(res) == 0)
+        return tc_fail(err, TC_ENOTFOUND, "no user with id %lld", id);
+    tc_user_from_row(res, 0, 0, out);
+    if (password_stamp != NULL)
+        *password_stamp = tc_db_int(res, 0, TC_USER_NCOLS, 0);
     return TC_OK;
 }
 

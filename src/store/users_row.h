@@ -14,6 +14,10 @@ struct tc_db_result;
     "to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define TC_USER_NCOLS 12
 
+/* The password's stamp (tc_login_verify): password_changed_at in microseconds, 0 for none. */
+#define TC_USER_PASSWORD_STAMP                                                                     \
+    "coalesce((extract(epoch FROM u.password_changed_at) * 1000000)::bigint, 0)"
+
 /* Fill `out` from the TC_USER_COLUMNS starting at column `col`; strings stay in `res`. */
 void tc_user_from_row(const struct tc_db_result *res, size_t row, size_t col, struct tc_user *out);
 

@@ -14,7 +14,6 @@
 #include "tincay/audit.h"
 #include "tincay/db.h"
 #include "tincay/jobs.h"
-#include "tincay/migrate.h"
 
 static char conninfo[256];
 static struct tc_db_pool *pool;
@@ -22,21 +21,11 @@ static struct tc_db_pool *pool;
 static int
 setup(void **state)
 {
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
     struct tc_db_conn *conn;
-    size_t applied = 0;
 
     (void)state;
-    tc_test_db_create("audit_jobs", conninfo, sizeof(conninfo));
-    if ((pool = tc_db_pool_create(conninfo, 8, &err)) == NULL)
+    if (tc_test_db_open("audit_jobs", 8, conninfo, sizeof(conninfo), &pool, &conn) != 0)
         return -1;
-    if ((conn = tc_db_acquire(pool, 5000, &err)) == NULL)
-        return -1;
-    if (tc_migrate(conn, &applied, &err) != TC_OK) {
-        fprintf(stderr, "migrate: %s (%s)\n", err.msg, err.detail);
-        tc_db_release(pool, conn);
-        return -1;
-    }
     tc_db_release(pool, conn);
     return 0;
 }
@@ -45,8 +34,7 @@ static int
 teardown(void **state)
 {
     (void)state;
-    tc_db_pool_destroy(pool);
-    tc_test_db_drop(conninfo);
+    tc_test_db_close(conninfo, pool, NULL);
     return 0;
 }
 

@@ -26,15 +26,9 @@ static int
 setup(void **state)
 {
     static struct fixture f;
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
 
-    tc_test_db_create("forms", f.conninfo, sizeof(f.conninfo));
-    if ((f.pool = tc_db_pool_create(f.conninfo, 1, &err)) == NULL ||
-        (f.conn = tc_db_acquire(f.pool, 1000, &err)) == NULL ||
-        tc_migrate(f.conn, NULL, &err) != TC_OK) {
-        fprintf(stderr, "setup: %s: %s\n", err.msg, err.detail);
+    if (tc_test_db_open("forms", 1, f.conninfo, sizeof(f.conninfo), &f.pool, &f.conn) != 0)
         return -1;
-    }
     *state = &f;
     return 0;
 }
@@ -44,9 +38,7 @@ teardown(void **state)
 {
     struct fixture *f = *state;
 
-    tc_db_release(f->pool, f->conn);
-    tc_db_pool_destroy(f->pool);
-    tc_test_db_drop(f->conninfo);
+    tc_test_db_close(f->conninfo, f->pool, f->conn);
     return 0;
 }
 

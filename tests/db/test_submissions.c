@@ -26,11 +26,11 @@ struct fixture {
     struct tc_db_pool *pool;
     struct tc_db_conn *conn;
     struct tc_arena *arena;
-    long long form, other_form;
+    long long form, other_form, protected_form;
 };
 
 static long long
-add_form(struct tc_db_conn *conn, const char *form_id)
+add_form(struct tc_db_conn *conn, const char *form_id, bool has_protected)
 {
     struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
     struct tc_form_new in = {.form_id = form_id,
@@ -38,6 +38,7 @@ add_form(struct tc_db_conn *conn, const char *form_id)
                              .title = form_id,
                              .xml = (const unsigned char *)"<h:html/>",
                              .xml_len = 9,
+                             .has_protected = has_protected,
                              .publish = true};
     long long id = 0;
 
@@ -50,19 +51,15 @@ static int
 setup(void **state)
 {
     static struct fixture f;
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
 
-    tc_test_db_create("submissions", f.conninfo, sizeof(f.conninfo));
-    if ((f.pool = tc_db_pool_create(f.conninfo, N_RACERS + 1, &err)) == NULL ||
-        (f.conn = tc_db_acquire(f.pool, 1000, &err)) == NULL ||
-        tc_migrate(f.conn, NULL, &err) != TC_OK) {
-        fprintf(stderr, "setup: %s: %s\n", err.msg, err.detail);
+    if (tc_test_db_open("submissions", N_RACERS + 1, f.conninfo, sizeof(f.conninfo), &f.pool,
+                        &f.conn) != 0)
         return -1;
-    }
-    f.form = add_form(f.conn, "survey");
-    f.other_form = add_form(f.conn, "other");
+    f.form = add_form(f.conn, "survey", false);
+    f.other_form = add_form(f.conn, "other", false);
+    f.protected_form = add_form(f.conn, "members", true);
     *state = &f;
-    return f.form > 0 && f.other_form > 0 ? 0 : -1;
+    return f.form > 0 && f.other_form > 0 && f.protected_form > 0 ? 0 : -1;
 }
 
 static int
@@ -70,9 +67,7 @@ teardown(void **state)
 {
     struct fixture *f = *state;
 
-    tc_db_release(f->pool, f->conn);
-    tc_db_pool_destroy(f->pool);
-    tc_test_db_drop(f->conninfo);
+    tc_test_db_close(f->conninfo, f->pool, f->conn);
     return 0;
 }
 
@@ -575,8 +570,40 @@ sealed_xml_is_stored_apart(void **state)
     assert_int_equal(store(f, &p, &r, &err), TC_EINTERNAL); /* both plain and sealed */
 }
 
+static void
+database_refuses_plain_xml_of_protected_forms(void **state)
+{
+    struct fixture *f = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct post p;
+    struct tc_ingest_result r;
+    long long rows, files, findings;
+
+    make_post(&p, f, "uuid:members-plain", "<members><phone>0912345678</phone></members>");
+    p.in.form = f->protected_form;
+    p.in.form_id = "members";
+    assert_int_equal(store(f, &p, &r, &err), TC_EINVAL);
+    counts(f, "uuid:members-plain", &rows, &files, &findings);
+    assert_int_equal(rows, 0);
+
+    p.in.xml = NULL;
+    p.in.xml_sealed = (const unsigned char *)"sealed";
+    p.in.xml_sealed_len = 6;
+    p.in.key_id = "kek:1";
+    store_ok(f, &p, &r);
+
+    /* a row must name the form version it is stored under */
+    make_post(&p, f, "uuid:wrong-form", "<data/>");
+    p.in.form_id = "other";
+    assert_int_equal(store(f, &p, &r, &err), TC_EINVAL);
+    p.in.form_id = "survey";
+    p.in.form_version = "2";
+    assert_int_equal(store(f, &p, &r, &err), TC_EINVAL);
+}
+
 struct racer {
     struct fixture *f;
+    bool with_file;
     pthread_barrier_t *start;
     enum tc_status status;
     struct tc_ingest_result result;
@@ -594,11 +621,12 @@ race(void *arg)
     struct tc_db_conn *conn = tc_db_acquire(me->f->pool, 5000, &err);
     struct post p;
 
-    make_post(&p, me->f, "uuid:race", "<data><r>r.jpg</r></data>");
+    make_post(&p, me->f, me->with_file ? "uuid:race" : "uuid:race-nofile",
+              "<data><r>r.jpg</r></data>");
     p.in.expected = expected;
     p.in.n_expected = 1;
     p.in.attachments = &file;
-    p.in.n_attachments = 1;
+    p.in.n_attachments = me->with_file ? 1 : 0;
     pthread_barrier_wait(me->start);
     me->status = conn != NULL ? tc_submission_store(conn, &p.in, &me->result, &err) : err.status;
     snprintf(me->msg, sizeof(me->msg), "%s (%s)", err.msg, err.detail);
@@ -606,10 +634,11 @@ race(void *arg)
     return NULL;
 }
 
+/* `with_file`: the posts carry the expected file (the transaction path); else not (the
+   single-statement path for new submissions, falling back to the transaction). */
 static void
-racing_identical_posts_store_one_row(void **state)
+race_identical_posts(struct fixture *f, bool with_file)
 {
-    struct fixture *f = *state;
     pthread_t threads[N_RACERS];
     struct racer racers[N_RACERS];
     pthread_barrier_t start;
@@ -618,7 +647,7 @@ racing_identical_posts_store_one_row(void **state)
 
     pthread_barrier_init(&start, NULL, N_RACERS);
     for (size_t i = 0; i < N_RACERS; i++) {
-        racers[i] = (struct racer){.f = f, .start = &start};
+        racers[i] = (struct racer){.f = f, .with_file = with_file, .start = &start};
         assert_int_equal(pthread_create(&threads[i], NULL, race, &racers[i]), 0);
     }
     for (size_t i = 0; i < N_RACERS; i++)
@@ -634,10 +663,18 @@ racing_identical_posts_store_one_row(void **state)
                     racers[i].result.outcome == TC_INGEST_DUPLICATE);
     }
     assert_int_equal(created, 1);
-    assert_int_equal(stored, 1);
-    counts(f, "uuid:race", &rows, &files, &findings);
+    assert_int_equal(stored, with_file ? 1 : 0);
+    counts(f, with_file ? "uuid:race" : "uuid:race-nofile", &rows, &files, &findings);
     assert_int_equal(rows, 1);
-    assert_int_equal(files, 1);
+    assert_int_equal(files, with_file ? 1 : 0);
+    assert_int_equal(audit_rows(f, racers[0].result.id, "submission.create"), 1);
+}
+
+static void
+racing_identical_posts_store_one_row(void **state)
+{
+    race_identical_posts(*state, true);
+    race_identical_posts(*state, false);
 }
 
 int
@@ -662,6 +699,8 @@ main(void)
                                         per_test_teardown),
         cmocka_unit_test_setup_teardown(sealed_xml_is_stored_apart, per_test_setup,
                                         per_test_teardown),
+        cmocka_unit_test_setup_teardown(database_refuses_plain_xml_of_protected_forms,
+                                        per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(racing_identical_posts_store_one_row, per_test_setup,
                                         per_test_teardown),
     };

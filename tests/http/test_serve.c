@@ -133,7 +133,7 @@ static void
 serve_migrates_answers_and_stops_on_sigterm(void **state)
 {
     const char *conninfo = *state;
-    char url_env[300], out[2048] = "", err[8192] = "";
+    char url_env[300], want[64], out[2048] = "", err[8192] = "";
     const char *env[] = {"TINCAY_LISTEN=127.0.0.1:0", "TINCAY_THREADS=2", url_env, NULL};
     struct child c;
     const char *at;
@@ -141,13 +141,15 @@ serve_migrates_answers_and_stops_on_sigterm(void **state)
 
     snprintf(url_env, sizeof(url_env), "TINCAY_DATABASE_URL=%s", conninfo);
     c = spawn_serve(env, NULL);
-    if (!read_until(c.out, "/ (public URL", out, sizeof(out), 60000)) {
+    if (!read_until(c.out, ")\n", out, sizeof(out), 60000)) {
         read_until(c.err, "\n\n", err, sizeof(err), 100);
         fail_msg("no listening line; stdout: %s stderr: %s", out, err);
     }
-    at = strstr(out, "http://127.0.0.1:");
+    at = strstr(out, "listening on 127.0.0.1 port ");
     assert_non_null(at);
-    assert_int_equal(sscanf(at, "http://127.0.0.1:%u/", &port), 1);
+    assert_int_equal(sscanf(at, "listening on 127.0.0.1 port %u", &port), 1);
+    snprintf(want, sizeof(want), "(public URL http://127.0.0.1:%u)", port);
+    assert_non_null(strstr(out, want)); /* port 0 in TINCAY_LISTEN: the bound port */
     assert_int_equal(get_status(port, "/healthz"), 200);
     assert_int_equal(get_status(port, "/no/such/page"), 404);
     assert_true(applied_migrations(conninfo) > 0);

@@ -7,6 +7,9 @@
 
 #include <libpq-fe.h>
 
+#include "tincay/db.h"
+#include "tincay/migrate.h"
+
 static int
 exit_code_without_db(void)
 {
@@ -82,4 +85,31 @@ tc_test_source_path(const char *relative, char *buf, size_t size)
 {
     snprintf(buf, size, "%s/%s", TC_SOURCE_DIR, relative);
     return buf;
+}
+
+int
+tc_test_db_open(const char *name, size_t pool_size, char *conninfo, size_t conninfo_size,
+                struct tc_db_pool **pool_out, struct tc_db_conn **conn_out)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+
+    *pool_out = NULL;
+    *conn_out = NULL;
+    tc_test_db_create(name, conninfo, conninfo_size);
+    if ((*pool_out = tc_db_pool_create(conninfo, pool_size, &err)) == NULL ||
+        (*conn_out = tc_db_acquire(*pool_out, 5000, &err)) == NULL ||
+        tc_migrate(*conn_out, NULL, &err) != TC_OK) {
+        fprintf(stderr, "test database %s: %s (%s)\n", name, err.msg, err.detail);
+        return -1;
+    }
+    return 0;
+}
+
+void
+tc_test_db_close(const char *conninfo, struct tc_db_pool *pool, struct tc_db_conn *conn)
+{
+    tc_db_release(pool, conn);
+    tc_db_pool_destroy(pool);
+    if (conninfo != NULL && conninfo[0] != '\0')
+        tc_test_db_drop(conninfo);
 }

@@ -16,6 +16,19 @@
  */
 void tc_test_db_create(const char *name, char *conninfo, size_t conninfo_size);
 
+struct tc_db_pool;
+struct tc_db_conn;
+
+/*
+ * tc_test_db_create, then a pool of `pool_size` connections to it, one of them acquired in
+ * *conn_out, and every migration applied. Returns 0, or -1 after printing why.
+ */
+int tc_test_db_open(const char *name, size_t pool_size, char *conninfo, size_t conninfo_size,
+                    struct tc_db_pool **pool_out, struct tc_db_conn **conn_out);
+
+/* Release `conn`, destroy `pool` and drop the database (each may be NULL). */
+void tc_test_db_close(const char *conninfo, struct tc_db_pool *pool, struct tc_db_conn *conn);
+
 /* Drop the database created by tc_test_db_create (terminating leftover sessions). */
 void tc_test_db_drop(const char *conninfo);
 

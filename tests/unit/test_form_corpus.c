@@ -184,6 +184,27 @@ external_csv_is_a_media_file(void **state)
 }
 
 static void
+question_types_are_read(void **state)
+{
+    struct tc_form_model *m = load_ok("webforms-all-question-types.xml");
+    const struct tc_form_field *f;
+
+    (void)state;
+    f = tc_form_field_find(m, "/data/range_question_types/range_decimal");
+    assert_string_equal(f->control, "range");
+    assert_int_equal(f->type, TC_TYPE_DECIMAL);
+    f = tc_form_field_find(m, "/data/other_question_types/rank");
+    assert_string_equal(f->control, "rank"); /* odk:rank */
+    assert_int_equal(f->n_choices, 4);
+    assert_string_equal(tc_form_field_find(m, "/data/other_question_types/my_trigger")->control,
+                        "trigger");
+    assert_int_equal(tc_form_field_find(m, "/data/media_question_types/audio")->type,
+                     TC_TYPE_BINARY);
+    assert_int_equal(tc_form_media_count(m), 11);
+    tc_form_model_free(m);
+}
+
+static void
 every_submission_validates_against_its_form(void **state)
 {
     char path[1200];
@@ -236,6 +257,7 @@ main(void)
         cmocka_unit_test(itemsets_are_read),
         cmocka_unit_test(itext_translations_are_read),
         cmocka_unit_test(external_csv_is_a_media_file),
+        cmocka_unit_test(question_types_are_read),
         cmocka_unit_test(every_submission_validates_against_its_form),
     };
 

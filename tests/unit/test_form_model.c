@@ -69,7 +69,7 @@ fixture_survey_loads_with_everything(void **state)
 
     f = tc_form_field_find(m, "/survey/commune");
     assert_non_null(f);
-    assert_int_equal(f->role, TC_ROLE_COMMUNE);
+    assert_int_equal(f->role, TC_FIELD_ROLE_COMMUNE);
     assert_true(f->report);
     assert_true(f->flags & TC_FIELD_REQUIRED);
     assert_string_equal(f->control, "input");
@@ -104,12 +104,14 @@ fixture_survey_loads_with_everything(void **state)
 }
 
 static void
-confidential_root_protects_all_but_report_fields(void **state)
+confidential_root_protects_all_but_report_fields_and_the_case_code(void **state)
 {
-    struct tc_form_model *m = load_ok(
-        FORM("<case id=\"dv_case\" tc:protect=\"confidential\"><month/><victim_name/></case>",
-             "<bind nodeset=\"/case/month\" type=\"string\" tc:report=\"true\"/>"
-             "<bind nodeset=\"/case/victim_name\" type=\"string\"/>"));
+    struct tc_form_model *m =
+        load_ok(FORM("<case id=\"dv_case\" tc:protect=\"confidential\"><month/><victim_name/>"
+                     "<code/></case>",
+                     "<bind nodeset=\"/case/month\" type=\"string\" tc:report=\"true\"/>"
+                     "<bind nodeset=\"/case/victim_name\" type=\"string\"/>"
+                     "<bind nodeset=\"/case/code\" type=\"string\" tc:role=\"case-code\"/>"));
 
     (void)state;
     assert_true(tc_form_is_confidential(m));
@@ -119,6 +121,8 @@ confidential_root_protects_all_but_report_fields(void **state)
                      TC_PROTECT_NONE);
     assert_int_equal(tc_form_field_protection(m, tc_form_field_find(m, "/case/victim_name")),
                      TC_PROTECT_CONFIDENTIAL);
+    assert_int_equal(tc_form_field_protection(m, tc_form_field_find(m, "/case/code")),
+                     TC_PROTECT_NONE);
     tc_form_model_free(m);
 }
 
@@ -198,7 +202,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fixture_survey_loads_with_everything),
-        cmocka_unit_test(confidential_root_protects_all_but_report_fields),
+        cmocka_unit_test(confidential_root_protects_all_but_report_fields_and_the_case_code),
         cmocka_unit_test(prefixed_and_relative_binds_match_their_nodes),
         cmocka_unit_test(malformed_form_is_refused_with_its_line),
         cmocka_unit_test(doctype_and_entities_are_refused),

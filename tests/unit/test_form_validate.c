@@ -13,6 +13,7 @@
 #include "form_fixtures.h"
 #include "tincay/arena.h"
 #include "tincay/form.h"
+#include "tincay/strbuf.h"
 
 struct fixture {
     struct tc_form_model *model;
@@ -119,7 +120,7 @@ good_submission_has_no_findings_and_nested_values(void **state)
     assert_int_equal(sub->n_report, 1);
     assert_string_equal(sub->report_values[0].value, "02131");
     assert_int_equal(sub->n_roles, 2);
-    assert_int_equal(sub->role_values[0].field->role, TC_ROLE_COMMUNE);
+    assert_int_equal(sub->role_values[0].field->role, TC_FIELD_ROLE_COMMUNE);
     assert_string_equal(sub->role_values[1].value, "Bản Nà Hẩu");
 }
 
@@ -178,11 +179,11 @@ required_applies_only_when_relevant(void **state)
                          edit(fx, "<group_name>Tổ hợp tác dệt thổ cẩm Nà Hẩu</group_name>",
                               "<group_name/>"),
                          TC_LANG_EN),
-                "/survey/group_name", "required", "this question is required");
+                "/survey/group_name", "required", "Tên tổ nhóm là bắt buộc"); /* jr:requiredMsg */
     /* Left out altogether is as empty. */
     one_finding(parse_ok(fx, edit(fx, "<group_name>Tổ hợp tác dệt thổ cẩm Nà Hẩu</group_name>", ""),
                          TC_LANG_EN),
-                "/survey/group_name", "required", "this question is required");
+                "/survey/group_name", "required", "Tên tổ nhóm là bắt buộc"); /* jr:requiredMsg */
     /* In a repeat, relevance is evaluated at each entry: member 2 is 17, so no phone needed. */
     one_finding(parse_ok(fx, edit(fx, "<member_age>17</member_age>", "<member_age>19</member_age>"),
                          TC_LANG_EN),
@@ -281,6 +282,30 @@ many_siblings_cost_linear_time(void **state)
     assert_true(t1.tv_sec - t0.tv_sec < 10);
     assert_int_equal(sub->n_findings, 3); /* commune, group_name, activity left out */
     free(xml);
+}
+
+static void
+huge_submissions_skip_expressions_but_keep_types(void **state)
+{
+    struct fixture *fx = *state;
+    struct tc_strbuf members = TC_STRBUF_INIT(4u << 20);
+    struct tc_submission *sub;
+
+    /* 1,300 entries × 4 elements: past the limit; age 1 breaks `. >= 16`, unchecked now. */
+    for (int i = 1; i <= 1300; i++)
+        tc_strbuf_appendf(&members,
+                          "<member><member_name>N</member_name><member_age>%s</member_age>"
+                          "<member_phone>0912345678</member_phone></member>",
+                          i == 3 ? "x" : "1");
+    assert_false(tc_strbuf_failed(&members));
+    sub = parse_ok(fx,
+                   edit(fx,
+                        "<member><member_name>Lò Thị Mai</member_name><member_age>34</member_age>"
+                        "<member_phone>0912345678</member_phone></member>",
+                        tc_strbuf_str(&members)),
+                   TC_LANG_EN);
+    one_finding(sub, "/survey/member[3]/member_age", "type", "value is not a valid integer");
+    tc_strbuf_cleanup(&members);
 }
 
 static void
@@ -386,8 +411,10 @@ confidential_form_keeps_only_report_fields_plain(void **state)
     assert_int_equal(tc_form_load(form, strlen(form), &m, &err), TC_OK);
     assert_int_equal(tc_submission_parse(xml, strlen(xml), m, TC_LANG_EN, fx->arena, &sub, &err),
                      TC_OK);
-    assert_string_equal(sub->values_json, "{\"month\":\"2025-06\",\"victim\":{}}");
-    assert_int_equal(sub->n_protected, 2);
+    /* The case code stays plain: it links follow-ups and identifies nobody. */
+    assert_string_equal(sub->values_json,
+                        "{\"month\":\"2025-06\",\"victim\":{},\"code\":\"K7Q2\"}");
+    assert_int_equal(sub->n_protected, 1);
     assert_string_equal(sub->protected_values[0].path, "/case/victim/name");
     assert_int_equal(sub->protected_values[0].protect, TC_PROTECT_CONFIDENTIAL);
     assert_int_equal(sub->n_roles, 1);
@@ -454,6 +481,7 @@ main(void)
         cmocka_unit_test(date_constraints_compare_dates_as_odk_does),
         cmocka_unit_test(repeat_positions_hold_with_many_entries),
         cmocka_unit_test(many_siblings_cost_linear_time),
+        cmocka_unit_test(huge_submissions_skip_expressions_but_keep_types),
         cmocka_unit_test(answers_outside_the_choices_are_findings),
         cmocka_unit_test(envelope_is_read_without_a_model),
         cmocka_unit_test(structural_faults_are_bad_requests),

@@ -1,0 +1,125 @@
+#include "housekeeping.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "tincay/audit.h"
+#include "tincay/db.h"
+#include "tincay/log.h"
+#include "tincay/sessions.h"
+
+#define ACQUIRE_WAIT_MS 1000u
+#define CHAIN_MAX_ROWS  10000u
+
+struct tc_housekeeping {
+    struct tc_db_pool *pool;
+    unsigned int interval_s;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stopping; /* under lock */
+};
+
+static void
+round_once(struct tc_db_pool *pool)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = tc_db_acquire(pool, ACQUIRE_WAIT_MS, &err);
+    size_t purged = 0, chained = 0;
+
+    if (conn == NULL) {
+        tc_log(TC_LOG_WARNING, NULL, "housekeeping skipped: %s", err.msg);
+        return;
+    }
+    if (tc_sessions_purge_expired(conn, &purged, &err) != TC_OK)
+        tc_log(TC_LOG_WARNING, NULL, "could not purge ended sessions: %s (%s)", err.msg,
+               err.detail);
+    else if (purged > 0)
+        tc_log(TC_LOG_INFO, NULL, "purged %zu ended sessions", purged);
+    if (tc_audit_chain(conn, CHAIN_MAX_ROWS, &chained, &err) != TC_OK)
+        tc_log(TC_LOG_WARNING, NULL, "could not chain audit rows: %s (%s)", err.msg, err.detail);
+    tc_db_release(pool, conn);
+}
+
+static void *
+run(void *arg)
+{
+    struct tc_housekeeping *hk = arg;
+    struct timespec until;
+
+    pthread_mutex_lock(&hk->lock);
+    while (!hk->stopping) {
+        pthread_mutex_unlock(&hk->lock);
+        round_once(hk->pool);
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += (time_t)hk->interval_s;
+        pthread_mutex_lock(&hk->lock);
+        while (!hk->stopping && pthread_cond_timedwait(&hk->wake, &hk->lock, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&hk->lock);
+    return NULL;
+}
+
+static int
+init_sync(struct tc_housekeeping *hk)
+{
+    pthread_condattr_t attr;
+    int rc;
+
+    if (pthread_condattr_init(&attr) != 0)
+        return -1;
+    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = pthread_cond_init(&hk->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    if (rc != 0)
+        return -1;
+    if (pthread_mutex_init(&hk->lock, NULL) != 0) {
+        pthread_cond_destroy(&hk->wake);
+        return -1;
+    }
+    return 0;
+}
+
+enum tc_status
+tc_housekeeping_start(struct tc_db_pool *pool, unsigned int interval_s,
+                      struct tc_housekeeping **out, struct tc_error *err)
+{
+    struct tc_housekeeping *hk = calloc(1, sizeof(*hk));
+
+    *out = NULL;
+    if (hk == NULL)
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    hk->pool = pool;
+    hk->interval_s = interval_s > 0 ? interval_s : TC_HOUSEKEEPING_INTERVAL_S;
+    if (init_sync(hk) != 0) {
+        free(hk);
+        return tc_fail(err, TC_EINTERNAL, "could not start the housekeeping thread");
+    }
+    if (pthread_create(&hk->thread, NULL, run, hk) != 0) {
+        pthread_cond_destroy(&hk->wake);
+        pthread_mutex_destroy(&hk->lock);
+        free(hk);
+        return tc_fail(err, TC_EINTERNAL, "could not start the housekeeping thread");
+    }
+    *out = hk;
+    return TC_OK;
+}
+
+void
+tc_housekeeping_stop(struct tc_housekeeping *hk)
+{
+    if (hk == NULL)
+        return;
+    pthread_mutex_lock(&hk->lock);
+    hk->stopping = true;
+    pthread_cond_signal(&hk->wake);
+    pthread_mutex_unlock(&hk->lock);
+    pthread_join(hk->thread, NULL);
+    pthread_cond_destroy(&hk->wake);
+    pthread_mutex_destroy(&hk->lock);
+    free(hk);
+}
