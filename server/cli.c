@@ -45,6 +45,10 @@ static const struct command commands[] = {
     {"support", tc_cmd_support, "support import FILE.csv [--source NAME]",
      "Import the support registry (program,year,registration_number,group_name,commune,content,\n"
      "amount) used by the duplicate-support gate; group names are kept only as blind indexes."},
+    {"demo", tc_cmd_demo, "demo load [--forms DIR] [--year YYYY]",
+     "Fill an EMPTY database with a labelled demonstration (not official figures): Tam Đường\n"
+     "areas, demo norms and allocations, one account per role (passwords shown once), the\n"
+     "livelihood form and 36 scored groups. README.md, \"Trying it\"."},
 };
 
 static void
