@@ -15,6 +15,7 @@ CREATE TABLE approval_levels (
     PRIMARY KEY (era, position),
     CHECK ((position = 1) = (kind = 'propose'))
 );
+-- (tincay refuses to decide while an era's 'approve' level is not its last.)
 -- Before 1 July 2025: the commune Women's Union proposes (bình xét), the commune People's
 -- Committee confirms, the district approves. After: no district; the commune proposes and
 -- the province approves (domain note §2.4 D, a proposal to be confirmed by the province).
@@ -29,6 +30,7 @@ INSERT INTO approval_levels (era, position, kind, role, body_vi, body_en) VALUES
 -- is the position the decision was taken at; propose/confirm/approve carry an amount no
 -- higher than the norm ceiling in force (copied into `ceiling`), reject and return carry
 -- a reason. The score row (submission, ruleset id, version) says what was decided on.
+-- `level` is history, not a reference: the levels may be edited after decisions exist.
 CREATE TABLE decisions (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     submission      bigint NOT NULL REFERENCES submissions (id),
@@ -49,7 +51,6 @@ CREATE TABLE decisions (
     year            integer NOT NULL,
     FOREIGN KEY (submission, ruleset_id, ruleset_version)
         REFERENCES scores (submission, ruleset_id, ruleset_version),
-    FOREIGN KEY (era, level) REFERENCES approval_levels (era, position),
     CHECK (kind NOT IN ('reject', 'return') OR btrim(coalesce(reason, '')) <> ''),
     CHECK (kind IN ('reject', 'return')
            OR (amount IS NOT NULL AND ceiling IS NOT NULL AND norm_id IS NOT NULL
@@ -69,17 +70,16 @@ CREATE TRIGGER decisions_append_only BEFORE UPDATE OR DELETE ON decisions
 CREATE TRIGGER decisions_no_truncate BEFORE TRUNCATE ON decisions
     FOR EACH STATEMENT EXECUTE FUNCTION decisions_guard();
 
--- The current state of each group's chain, from its newest decision: in_progress (a level
--- below the last was decided), approved (the last level of its era), rejected, returned
--- (for correction: the chain starts again at level 1).
+-- The current state of each group's chain, from its newest decision: in_progress (propose
+-- or confirm), approved (the approve level, always the last one), rejected, returned (for
+-- correction: the chain starts again at level 1).
 CREATE VIEW decision_state AS
     SELECT DISTINCT ON (d.submission)
            d.submission, d.id AS last_id, d.kind AS last_kind, d.level AS last_level, d.era,
            d.amount, d.actor_id, d.at, d.commune_era, d.commune_code, d.year,
            CASE WHEN d.kind = 'reject' THEN 'rejected'
                 WHEN d.kind = 'return' THEN 'returned'
-                WHEN d.level >= (SELECT max(position) FROM approval_levels l
-                                  WHERE l.era = d.era) THEN 'approved'
+                WHEN d.kind = 'approve' THEN 'approved'
                 ELSE 'in_progress' END AS state
       FROM decisions d
      ORDER BY d.submission, d.id DESC;

@@ -398,7 +398,7 @@ struct chain {
     const char *ruleset_id, *ruleset_version, *era, *code, *year, *norm_item;
     bool eligible;
     int last_level; /* positive levels decided since the last return */
-    bool closed_rejected;
+    bool closed_rejected, approved;
     long long actors[MAX_LEVELS * 4]; /* who decided a level of the current chain */
     size_t n_actors;
     struct tc_level *levels;
@@ -450,6 +450,8 @@ load_group(struct tc_db_conn *conn, const struct tc_decision_new *d, struct tc_a
             c->closed_rejected = true;
         else
             c->last_level = (int)tc_db_int(res, i, 1, 0);
+        if (strcmp(kind, "approve") == 0)
+            c->approved = true;
         if (c->n_actors < sizeof(c->actors) / sizeof(c->actors[0]))
             c->actors[c->n_actors++] = tc_db_int(res, i, 2, 0);
     }
@@ -583,8 +585,17 @@ decide_in(struct tc_db_conn *conn, struct decide_ctx *x, struct tc_arena *arena,
     if (c.n_levels == 0)
         return tc_fail(err, TC_ECONFLICT, "no approval levels are configured for era \"%s\"",
                        c.era);
-    if ((size_t)c.last_level >= c.n_levels)
+    if (c.approved)
         return tc_fail(err, TC_ECONFLICT, "group %lld is already approved", d->submission);
+    for (size_t i = 0; i + 1 < c.n_levels; i++)
+        if (strcmp(c.levels[i].kind, "approve") == 0)
+            return tc_fail(err, TC_ECONFLICT,
+                           "approval levels of era \"%s\" are misconfigured: approve must be "
+                           "the last level",
+                           c.era);
+    if ((size_t)c.last_level >= c.n_levels)
+        return tc_fail(err, TC_ECONFLICT, "approval levels of era \"%s\" end at level %zu",
+                       c.era, c.n_levels);
     next = &c.levels[c.last_level];
     if ((st = check_actor(d, &c, next, err)) != TC_OK)
         return st;
