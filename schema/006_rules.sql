@@ -8,6 +8,7 @@ CREATE TABLE rulesets (
     form_id      text NOT NULL,
     xml          text NOT NULL,
     sha256       text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    texts        jsonb NOT NULL, -- labels, messages, basis by id (tc_ruleset_texts_json)
     active       boolean NOT NULL DEFAULT false,
     loaded_at    timestamptz NOT NULL DEFAULT now(),
     activated_at timestamptz,
@@ -109,6 +110,10 @@ CREATE TABLE rules_keys (
 );
 
 -- One score per (submission, ruleset, version): a new version's scores sit beside the old.
+-- gates: [{id, outcome pass|fail|n/a, reason}], points: [{id, points, max, value, answered}],
+-- tiebreak: [{id, value, order}], reasons: {recommendation, message, failed_gates, terms:
+-- {norm_item, norm_row, ceiling, need, remaining}}. Labels and messages are the version's
+-- (rulesets.texts), joined by id, so each row stays small.
 CREATE TABLE scores (
     submission      bigint NOT NULL REFERENCES submissions (id) ON DELETE CASCADE,
     ruleset_id      text NOT NULL,
@@ -119,7 +124,7 @@ CREATE TABLE scores (
     total           numeric(8, 2) NOT NULL,
     tiebreak        jsonb NOT NULL,
     norm_item       text,
-    norm_id         bigint REFERENCES norms (id),
+    norm_id         bigint, -- norms.id of the row used (norms rows are never deleted)
     ceiling         numeric(18, 0),
     recommended     numeric(18, 0),
     reasons         jsonb NOT NULL,
@@ -127,8 +132,11 @@ CREATE TABLE scores (
     commune_code    text,
     year            integer,
     computed_at     timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (submission, ruleset_id, ruleset_version),
-    FOREIGN KEY (ruleset_id, ruleset_version) REFERENCES rulesets (ruleset_id, version)
+    PRIMARY KEY (submission, ruleset_id, ruleset_version)
+    -- (ruleset_id, ruleset_version) always names a stored ruleset: only tc_score_* write
+    -- here, from a ruleset loaded out of `rulesets`. No foreign key to it (nor to norms,
+    -- which are append-only): re-scoring writes up to a million rows in one go, and each
+    -- checked key is one more index lookup per row.
 );
 CREATE INDEX scores_queue ON scores (ruleset_id, ruleset_version, commune_era, commune_code, year,
                                      eligible, total DESC);

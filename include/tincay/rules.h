@@ -46,6 +46,14 @@ size_t tc_ruleset_criterion_count(const struct tc_ruleset *rs);
 size_t tc_ruleset_tiebreak_count(const struct tc_ruleset *rs);
 double tc_ruleset_max_total(const struct tc_ruleset *rs);
 
+/*
+ * The ruleset's texts as JSON (stored in rulesets.texts): title, legal basis, and per id
+ * the gates' reason codes, messages (vi, en) and basis, the criteria's labels, maxima and
+ * basis, the tie-breakers' labels and orders, the norm items. Stored scores carry ids and
+ * figures only; their explanation joins these texts of the same version.
+ */
+char *tc_ruleset_texts_json(const struct tc_ruleset *rs, struct tc_arena *arena);
+
 /* --- Evaluation without a database (deterministic) ------------------------------- */
 
 /* A submission as an XML document: from its XML, or from the stored values JSON. */

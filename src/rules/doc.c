@@ -4,10 +4,10 @@
  * protected fields (the loader refuses them), so both give the same answers.
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <utf8proc.h>
 
 #include "rules/rules_internal.h"
@@ -37,43 +37,251 @@ tc_rules_doc_from_xml(const char *xml, size_t len, struct tc_rules_doc **out, st
     return TC_OK;
 }
 
-/* Add the JSON value `v` under `parent` as element(s) named `name`. */
-static bool
-add_value(xmlNodePtr parent, const char *name, json_t *v, int depth)
-{
-    xmlNodePtr n;
+/*
+ * A small JSON reader that builds the XML tree directly (values JSON → elements): objects
+ * are elements with children, arrays repeat their element, scalars are text, null is an
+ * empty element. Jansson's DOM was most of the time of a score; this reads in one pass.
+ */
+struct json_reader {
+    const char *p, *end;
+    xmlDocPtr doc;
+    char *buf; /* scratch for one unescaped string */
+    size_t cap;
+};
 
-    if (depth > 32)
-        return false;
-    if (json_is_array(v)) {
-        size_t i;
-        json_t *item;
-        json_array_foreach(v, i, item)
-        {
-            if (!add_value(parent, name, item, depth + 1))
-                return false;
+#define JSON_MAX_DEPTH 32
+
+static void
+skip_ws(struct json_reader *r)
+{
+    while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t'))
+        r->p++;
+}
+
+static int
+hex4(const char *p)
+{
+    int v = 0;
+
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v |= c - 'A' + 10;
+        else
+            return -1;
+    }
+    return v;
+}
+
+static size_t
+put_utf8(char *out, unsigned long cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* The string at r->p (after its opening quote) unescaped into r->buf; its length or -1. */
+static long
+read_string(struct json_reader *r)
+{
+    size_t n = 0;
+
+    r->p++;
+    while (r->p < r->end && *r->p != '"') {
+        if (n + 8 > r->cap) {
+            char *grown = realloc(r->buf, r->cap * 2);
+            if (grown == NULL)
+                return -1;
+            r->buf = grown;
+            r->cap *= 2;
         }
+        if ((unsigned char)*r->p < 0x20)
+            return -1;
+        if (*r->p != '\\') {
+            r->buf[n++] = *r->p++;
+            continue;
+        }
+        if (++r->p >= r->end)
+            return -1;
+        switch (*r->p) {
+        case '"': r->buf[n++] = '"'; break;
+        case '\\': r->buf[n++] = '\\'; break;
+        case '/': r->buf[n++] = '/'; break;
+        case 'b': r->buf[n++] = '\b'; break;
+        case 'f': r->buf[n++] = '\f'; break;
+        case 'n': r->buf[n++] = '\n'; break;
+        case 'r': r->buf[n++] = '\r'; break;
+        case 't': r->buf[n++] = '\t'; break;
+        case 'u': {
+            long cp;
+            if (r->end - r->p < 5 || (cp = hex4(r->p + 1)) < 0)
+                return -1;
+            r->p += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) { /* a surrogate pair */
+                long lo;
+                if (r->end - r->p < 7 || r->p[1] != '\\' || r->p[2] != 'u' ||
+                    (lo = hex4(r->p + 3)) < 0xDC00 || lo > 0xDFFF)
+                    return -1;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                r->p += 6;
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                return -1;
+            }
+            if (cp == 0)
+                return -1; /* no NUL in an XML text */
+            n += put_utf8(r->buf + n, (unsigned long)cp);
+            break;
+        }
+        default: return -1;
+        }
+        r->p++;
+    }
+    if (r->p >= r->end)
+        return -1;
+    r->p++;
+    r->buf[n] = '\0';
+    return (long)n;
+}
+
+static bool
+valid_name(const char *s)
+{
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+        return false;
+    for (s++; *s != '\0'; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-' || *s == '.'))
+            return false;
+    return true;
+}
+
+static bool read_value(struct json_reader *r, xmlNodePtr parent, const xmlChar *name, int depth);
+
+/* Members of an object into `node`. */
+static bool
+read_members(struct json_reader *r, xmlNodePtr node, int depth)
+{
+    r->p++;
+    skip_ws(r);
+    if (r->p < r->end && *r->p == '}') {
+        r->p++;
         return true;
     }
-    if ((n = xmlNewChild(parent, NULL, X(name), NULL)) == NULL)
-        return false;
-    if (json_is_object(v)) {
-        const char *key;
-        json_t *child;
-        json_object_foreach(v, key, child)
-        {
-            if (!add_value(n, key, child, depth + 1))
-                return false;
+    for (;;) {
+        const xmlChar *key;
+        skip_ws(r);
+        if (r->p >= r->end || *r->p != '"' || read_string(r) < 0 || !valid_name(r->buf))
+            return false;
+        /* names live in the document's dictionary: one copy per distinct key */
+        if ((key = xmlDictLookup(r->doc->dict, X(r->buf), -1)) == NULL)
+            return false;
+        skip_ws(r);
+        if (r->p >= r->end || *r->p++ != ':' || !read_value(r, node, key, depth + 1))
+            return false;
+        skip_ws(r);
+        if (r->p < r->end && *r->p == ',') {
+            r->p++;
+            continue;
         }
-    } else if (json_is_string(v)) {
-        xmlNodeAddContent(n, X(json_string_value(v)));
-    } else if (json_is_number(v)) {
-        char buf[64];
-        snprintf(buf, sizeof(buf), "%.17g", json_number_value(v));
-        xmlNodeAddContent(n, X(buf));
-    } else if (json_is_true(v) || json_is_false(v)) {
-        xmlNodeAddContent(n, X(json_is_true(v) ? "true" : "false"));
+        if (r->p < r->end && *r->p == '}') {
+            r->p++;
+            return true;
+        }
+        return false;
     }
+}
+
+static xmlNodePtr
+add_element(struct json_reader *r, xmlNodePtr parent, const xmlChar *name)
+{
+    xmlNodePtr n = xmlNewDocNode(r->doc, NULL, name, NULL);
+
+    if (n != NULL && xmlAddChild(parent, n) == NULL) {
+        xmlFreeNode(n);
+        return NULL;
+    }
+    return n;
+}
+
+static bool
+read_value(struct json_reader *r, xmlNodePtr parent, const xmlChar *name, int depth)
+{
+    xmlNodePtr n;
+    const char *start;
+
+    skip_ws(r);
+    if (r->p >= r->end || depth > JSON_MAX_DEPTH)
+        return false;
+    if (*r->p == '[') {
+        r->p++;
+        skip_ws(r);
+        if (r->p < r->end && *r->p == ']') {
+            r->p++;
+            return true;
+        }
+        for (;;) {
+            if (!read_value(r, parent, name, depth + 1))
+                return false;
+            skip_ws(r);
+            if (r->p < r->end && *r->p == ',') {
+                r->p++;
+                continue;
+            }
+            if (r->p < r->end && *r->p == ']') {
+                r->p++;
+                return true;
+            }
+            return false;
+        }
+    }
+    if ((n = add_element(r, parent, name)) == NULL)
+        return false;
+    if (*r->p == '{')
+        return read_members(r, n, depth);
+    if (*r->p == '"') {
+        long len = read_string(r);
+        if (len < 0)
+            return false;
+        if (len > 0)
+            xmlNodeAddContentLen(n, X(r->buf), (int)len);
+        return true;
+    }
+    start = r->p;
+    while (r->p < r->end && *r->p != ',' && *r->p != '}' && *r->p != ']' && *r->p != ' ' &&
+           *r->p != '\n' && *r->p != '\r' && *r->p != '\t')
+        r->p++;
+    if (r->p - start == 4 && memcmp(start, "null", 4) == 0)
+        return true;
+    if (r->p == start)
+        return false;
+    for (const char *q = start; q < r->p; q++)
+        if (!((*q >= '0' && *q <= '9') || *q == '-' || *q == '+' || *q == '.' || *q == 'e' ||
+              *q == 'E' || (*q >= 'a' && *q <= 'z')))
+            return false; /* numbers, true and false only */
+    xmlNodeAddContentLen(n, X(start), (int)(r->p - start));
     return true;
 }
 
@@ -81,32 +289,33 @@ enum tc_status
 tc_rules_doc_from_json(const char *values_json, const char *root, struct tc_rules_doc **out,
                        struct tc_error *err)
 {
-    json_t *j = json_loads(values_json, JSON_REJECT_DUPLICATES, NULL);
+    struct json_reader r = {.p = values_json, .end = values_json + strlen(values_json), .cap = 256};
     struct tc_rules_doc *d = NULL;
-    const char *key;
-    json_t *v;
+    bool ok;
 
     *out = NULL;
-    if (j == NULL || !json_is_object(j)) {
-        json_decref(j);
+    if ((d = calloc(1, sizeof(*d))) == NULL || (r.buf = malloc(r.cap)) == NULL ||
+        (d->doc = xmlNewDoc(X("1.0"))) == NULL || (d->doc->dict = xmlDictCreate()) == NULL ||
+        (d->root = xmlNewDocNode(d->doc, NULL, X(root), NULL)) == NULL) {
+        free(r.buf);
+        tc_rules_doc_free(d);
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    }
+    xmlDocSetRootElement(d->doc, d->root);
+    r.doc = d->doc;
+    skip_ws(&r);
+    ok = r.p < r.end && *r.p == '{' && read_members(&r, d->root, 0);
+    if (ok) {
+        skip_ws(&r);
+        ok = r.p == r.end;
+    }
+    free(r.buf);
+    if (!ok) {
+        tc_rules_doc_free(d);
         return tc_fail(err, TC_EINVAL, "submission values are not a JSON object");
     }
-    if ((d = calloc(1, sizeof(*d))) == NULL || (d->doc = xmlNewDoc(X("1.0"))) == NULL ||
-        (d->root = xmlNewDocNode(d->doc, NULL, X(root), NULL)) == NULL)
-        goto oom;
-    xmlDocSetRootElement(d->doc, d->root);
-    json_object_foreach(j, key, v)
-    {
-        if (!add_value(d->root, key, v, 0))
-            goto oom;
-    }
-    json_decref(j);
     *out = d;
     return TC_OK;
-oom:
-    json_decref(j);
-    tc_rules_doc_free(d);
-    return tc_fail(err, TC_ENOMEM, "out of memory");
 }
 
 void

@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <jansson.h>
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
 
@@ -69,11 +68,21 @@ struct tc_rules_doc {
 extern const char *const tc_rules_variables[];
 extern const size_t tc_rules_variable_count;
 
-/* The JSON of a score's parts, as stored in scores (new references). */
-json_t *tc_score_gates_j(const struct tc_score *s);
-json_t *tc_score_points_j(const struct tc_score *s);
-json_t *tc_score_ties_j(const struct tc_score *s);
-json_t *tc_score_reasons_j(const struct tc_score *s);
+struct tc_strbuf;
+
+/*
+ * The JSON of a score's parts appended to `sb`. With `texts` false (as stored in scores)
+ * gates and points carry ids and figures only: their messages and labels are the ruleset
+ * version's, in rulesets.texts.
+ */
+void tc_score_emit_gates(struct tc_strbuf *sb, const struct tc_score *s, bool texts);
+void tc_score_emit_points(struct tc_strbuf *sb, const struct tc_score *s, bool texts);
+
+void tc_score_emit_ties(struct tc_strbuf *sb, const struct tc_score *s);
+void tc_score_emit_reasons(struct tc_strbuf *sb, const struct tc_score *s);
+
+/* `s` as a JSON string literal. */
+void tc_json_string(struct tc_strbuf *sb, const char *s);
 
 /* Whole đồng, rounded down; 0 for anything not positive. */
 long long tc_rules_dong(double x);

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <libxml/xpathInternals.h>
 
 #include "rules/rules_internal.h"
 #include "tincay/arena.h"
+#include "tincay/strbuf.h"
 
 /* An XPath context over `doc` with the facts bound as variables. */
 static xmlXPathContextPtr
@@ -380,122 +380,203 @@ tc_score_compare(const struct tc_score *a, const struct tc_score *b)
     return 0;
 }
 
-static char *
-dump(json_t *j, struct tc_arena *arena)
-{
-    char *s, *out;
+/* --- JSON of a score (written directly: this runs once per stored score) -------- */
 
-    if (j == NULL)
-        return NULL;
-    s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
-    json_decref(j);
-    if (s == NULL)
-        return NULL;
-    out = tc_arena_strdup(arena, s);
-    free(s);
-    return out;
+void
+tc_json_string(struct tc_strbuf *sb, const char *s)
+{
+    static const char hexd[] = "0123456789abcdef";
+    const char *run = s;
+
+    tc_strbuf_appendc(sb, '"');
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        tc_strbuf_append(sb, run, (size_t)(s - run));
+        run = s + 1;
+        if (c == '"' || c == '\\') {
+            tc_strbuf_appendc(sb, '\\');
+            tc_strbuf_appendc(sb, (char)c);
+        } else if (c == '\n') {
+            tc_strbuf_appends(sb, "\\n");
+        } else {
+            char esc[7] = {'\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15], '\0'};
+            tc_strbuf_appends(sb, esc);
+        }
+    }
+    tc_strbuf_append(sb, run, (size_t)(s - run));
+    tc_strbuf_appendc(sb, '"');
 }
 
-static json_t *
-texts(const char *vi, const char *en)
+/* A finite number with up to 15 significant digits, else null. */
+static void
+json_number(struct tc_strbuf *sb, double v)
 {
-    return json_pack("{s:s, s:s}", "vi", vi, "en", en);
+    if (isfinite(v))
+        tc_strbuf_appendf(sb, "%.15g", v);
+    else
+        tc_strbuf_appends(sb, "null");
 }
 
-static json_t *
-number_or_null(double v)
+static void
+json_texts(struct tc_strbuf *sb, const char *vi, const char *en)
 {
-    return isfinite(v) ? json_real(v) : json_null();
+    tc_strbuf_appends(sb, "{\"vi\":");
+    tc_json_string(sb, vi);
+    tc_strbuf_appends(sb, ",\"en\":");
+    tc_json_string(sb, en);
+    tc_strbuf_appendc(sb, '}');
 }
 
-json_t *
-tc_score_gates_j(const struct tc_score *s)
+void
+tc_score_emit_gates(struct tc_strbuf *sb, const struct tc_score *s, bool texts)
 {
     static const char *const names[] = {"pass", "fail", "n/a"};
-    json_t *a = json_array();
 
-    for (size_t i = 0; a != NULL && i < s->n_gates; i++) {
+    tc_strbuf_appendc(sb, '[');
+    for (size_t i = 0; i < s->n_gates; i++) {
         const struct tc_gate_result *g = &s->gates[i];
-        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "id", g->id, "outcome",
-                                           names[g->outcome], "reason", g->reason, "message",
-                                           texts(g->message_vi, g->message_en)));
+        tc_strbuf_appends(sb, i > 0 ? ",{\"id\":" : "{\"id\":");
+        tc_json_string(sb, g->id);
+        tc_strbuf_appendf(sb, ",\"outcome\":\"%s\",\"reason\":", names[g->outcome]);
+        tc_json_string(sb, g->reason);
+        if (texts) {
+            tc_strbuf_appends(sb, ",\"message\":");
+            json_texts(sb, g->message_vi, g->message_en);
+        }
+        tc_strbuf_appendc(sb, '}');
     }
-    return a;
+    tc_strbuf_appendc(sb, ']');
+}
+
+void
+tc_score_emit_points(struct tc_strbuf *sb, const struct tc_score *s, bool texts)
+{
+    tc_strbuf_appendc(sb, '[');
+    for (size_t i = 0; i < s->n_points; i++) {
+        const struct tc_points_result *p = &s->points[i];
+        tc_strbuf_appends(sb, i > 0 ? ",{\"id\":" : "{\"id\":");
+        tc_json_string(sb, p->id);
+        tc_strbuf_appends(sb, ",\"points\":");
+        json_number(sb, p->points);
+        tc_strbuf_appends(sb, ",\"max\":");
+        json_number(sb, p->max);
+        tc_strbuf_appends(sb, ",\"value\":");
+        json_number(sb, p->value);
+        tc_strbuf_appends(sb, p->answered ? ",\"answered\":true" : ",\"answered\":false");
+        if (texts) {
+            tc_strbuf_appends(sb, ",\"label\":");
+            json_texts(sb, p->label_vi, p->label_en);
+        }
+        tc_strbuf_appendc(sb, '}');
+    }
+    tc_strbuf_appendc(sb, ']');
+}
+
+void
+tc_score_emit_ties(struct tc_strbuf *sb, const struct tc_score *s)
+{
+    tc_strbuf_appendc(sb, '[');
+    for (size_t i = 0; i < s->n_ties; i++) {
+        tc_strbuf_appends(sb, i > 0 ? ",{\"id\":" : "{\"id\":");
+        tc_json_string(sb, s->ties[i].id);
+        tc_strbuf_appends(sb, ",\"value\":");
+        json_number(sb, s->ties[i].value);
+        tc_strbuf_appends(sb,
+                          s->ties[i].descending ? ",\"order\":\"desc\"}" : ",\"order\":\"asc\"}");
+    }
+    tc_strbuf_appendc(sb, ']');
+}
+
+static void
+json_money(struct tc_strbuf *sb, bool has, long long v)
+{
+    if (has)
+        tc_strbuf_appendf(sb, "%lld", v);
+    else
+        tc_strbuf_appends(sb, "null");
+}
+
+void
+tc_score_emit_reasons(struct tc_strbuf *sb, const struct tc_score *s)
+{
+    const struct tc_money_terms *t = &s->money;
+    bool first = true;
+
+    tc_strbuf_appendf(
+        sb, "{\"recommendation\":\"%s\",\"message\":", tc_reco_reason_code(s->reco_reason));
+    tc_json_string(sb, tc_reco_reason_message(s->reco_reason));
+    tc_strbuf_appends(sb, ",\"failed_gates\":[");
+    for (size_t i = 0; i < s->n_gates; i++)
+        if (s->gates[i].outcome == TC_GATE_FAIL) {
+            if (!first)
+                tc_strbuf_appendc(sb, ',');
+            first = false;
+            tc_json_string(sb, s->gates[i].reason);
+        }
+    tc_strbuf_appends(sb, "],\"terms\":{\"norm_item\":");
+    if (s->keys.norm_item != NULL)
+        tc_json_string(sb, s->keys.norm_item);
+    else
+        tc_strbuf_appends(sb, "null");
+    tc_strbuf_appends(sb, ",\"norm_row\":");
+    json_money(sb, t->has_norm_row, t->norm_row_id);
+    tc_strbuf_appends(sb, ",\"ceiling\":");
+    json_money(sb, t->has_ceiling, t->ceiling);
+    tc_strbuf_appends(sb, ",\"need\":");
+    json_money(sb, s->keys.has_need, tc_rules_dong(s->keys.need));
+    tc_strbuf_appends(sb, ",\"remaining\":");
+    json_money(sb, t->has_allocation, t->remaining);
+    tc_strbuf_appends(sb, "}}");
+}
+
+static void
+emit_gates_texts(struct tc_strbuf *sb, const struct tc_score *s)
+{
+    tc_score_emit_gates(sb, s, true);
+}
+
+static void
+emit_points_texts(struct tc_strbuf *sb, const struct tc_score *s)
+{
+    tc_score_emit_points(sb, s, true);
+}
+
+static char *
+emit(void (*fn)(struct tc_strbuf *, const struct tc_score *), const struct tc_score *s,
+     struct tc_arena *arena)
+{
+    struct tc_strbuf sb = TC_STRBUF_INIT(16u << 20);
+    char *out = NULL;
+
+    fn(&sb, s);
+    if (!tc_strbuf_failed(&sb))
+        out = tc_arena_strdup(arena, tc_strbuf_str(&sb));
+    tc_strbuf_cleanup(&sb);
+    return out;
 }
 
 char *
 tc_score_gates_json(const struct tc_score *s, struct tc_arena *arena)
 {
-    return dump(tc_score_gates_j(s), arena);
-}
-
-json_t *
-tc_score_points_j(const struct tc_score *s)
-{
-    json_t *a = json_array();
-
-    for (size_t i = 0; a != NULL && i < s->n_points; i++) {
-        const struct tc_points_result *p = &s->points[i];
-        json_array_append_new(a, json_pack("{s:s, s:f, s:f, s:o, s:b, s:o}", "id", p->id, "points",
-                                           p->points, "max", p->max, "value",
-                                           number_or_null(p->value), "answered", p->answered,
-                                           "label", texts(p->label_vi, p->label_en)));
-    }
-    return a;
+    return emit(emit_gates_texts, s, arena);
 }
 
 char *
 tc_score_points_json(const struct tc_score *s, struct tc_arena *arena)
 {
-    return dump(tc_score_points_j(s), arena);
-}
-
-json_t *
-tc_score_ties_j(const struct tc_score *s)
-{
-    json_t *a = json_array();
-
-    for (size_t i = 0; a != NULL && i < s->n_ties; i++)
-        json_array_append_new(a, json_pack("{s:s, s:o, s:s}", "id", s->ties[i].id, "value",
-                                           number_or_null(s->ties[i].value), "order",
-                                           s->ties[i].descending ? "desc" : "asc"));
-    return a;
+    return emit(emit_points_texts, s, arena);
 }
 
 char *
 tc_score_ties_json(const struct tc_score *s, struct tc_arena *arena)
 {
-    return dump(tc_score_ties_j(s), arena);
-}
-
-static json_t *
-money_or_null(bool has, long long v)
-{
-    return has ? json_integer(v) : json_null();
-}
-
-json_t *
-tc_score_reasons_j(const struct tc_score *s)
-{
-    const struct tc_money_terms *t = &s->money;
-    json_t *failed = json_array(), *terms;
-
-    for (size_t i = 0; failed != NULL && i < s->n_gates; i++)
-        if (s->gates[i].outcome == TC_GATE_FAIL)
-            json_array_append_new(failed, json_string(s->gates[i].reason));
-    terms = json_pack("{s:o, s:o, s:o, s:o, s:o}", "norm_item",
-                      s->keys.norm_item != NULL ? json_string(s->keys.norm_item) : json_null(),
-                      "norm_row", money_or_null(t->has_norm_row, t->norm_row_id), "ceiling",
-                      money_or_null(t->has_ceiling, t->ceiling), "need",
-                      money_or_null(s->keys.has_need, tc_rules_dong(s->keys.need)), "remaining",
-                      money_or_null(t->has_allocation, t->remaining));
-    return json_pack("{s:s, s:s, s:o, s:o}", "recommendation", tc_reco_reason_code(s->reco_reason),
-                     "message", tc_reco_reason_message(s->reco_reason), "failed_gates", failed,
-                     "terms", terms);
+    return emit(tc_score_emit_ties, s, arena);
 }
 
 char *
 tc_score_reasons_json(const struct tc_score *s, struct tc_arena *arena)
 {
-    return dump(tc_score_reasons_j(s), arena);
+    return emit(tc_score_emit_reasons, s, arena);
 }

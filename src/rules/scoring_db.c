@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -15,6 +16,7 @@
 #include "tincay/arena.h"
 #include "tincay/db.h"
 #include "tincay/jobs.h"
+#include "tincay/strbuf.h"
 
 #define REGISTRY_KEY_NAME "registry"
 
@@ -118,83 +120,119 @@ tc_rules_name_index(struct tc_db_conn *conn, const char *group_name, const char 
     return TC_OK;
 }
 
-/* --- Facts of a batch: one query ------------------------------------------------- */
+/* --- Facts of a batch: two queries, whatever its size ---------------------------- */
 
+/*
+ * Area, norm and allocation facts per distinct (era, commune, village, year, norm item,
+ * date) of the batch: groups of a batch mostly share them.
+ */
 static const char sql_facts[] =
-    "SELECT k.i, a.verified, a.kv, a.dbkk, coalesce(r.dup, false), coalesce(r.p8, false),"
-    "       n.id, n.max_amount, coalesce(n.requires_counterpart, false),"
-    "       coalesce(n.counterpart_share, 0), al.remaining"
+    "SELECT k.i, a.verified, a.kv, a.dbkk, n.id, n.max_amount,"
+    "       coalesce(n.requires_counterpart, false), coalesce(n.counterpart_share, 0),"
+    "       al.remaining"
     "  FROM jsonb_to_recordset($1::jsonb) AS k(i int, era text, code text, village text,"
-    "                                           reg text, idx text, year int, item text,"
-    "                                           date date)"
+    "                                           year int, item text, date date)"
     "  LEFT JOIN LATERAL (SELECT verified, kv, dbkk FROM areas"
     "                      WHERE era = k.era AND commune_code = k.code"
     "                        AND (village_name = k.village OR village_name IS NULL)"
     "                      ORDER BY village_name IS NULL LIMIT 1) a ON true"
-    "  LEFT JOIN LATERAL (SELECT bool_or(year BETWEEN k.year - 1 AND k.year) AS dup,"
-    "                            bool_or(program = 'p8') AS p8"
-    "                       FROM support_registry"
-    "                      WHERE (k.reg <> '' AND lower(registration_number) = lower(k.reg))"
-    "                         OR name_index = k.idx) r ON true"
     "  LEFT JOIN LATERAL (SELECT * FROM norms WHERE item = k.item"
     "                        AND (k.date IS NULL OR ((valid_from IS NULL OR valid_from <= k.date)"
     "                        AND (valid_to IS NULL OR valid_to >= k.date)))"
     "                      ORDER BY id DESC LIMIT 1) n ON true"
     "  LEFT JOIN allocations_remaining al"
-    "         ON al.era = k.era AND al.commune_code = k.code AND al.year = k.year"
-    " ORDER BY k.i";
+    "         ON al.era = k.era AND al.commune_code = k.code AND al.year = k.year";
+
+/* Registry rows naming any group of the batch, by registration number or blind index. */
+static const char sql_registry[] =
+    "SELECT coalesce(registration_number, ''), coalesce(name_index, ''), year, program"
+    "  FROM support_registry"
+    " WHERE lower(registration_number) ="
+    "       ANY (ARRAY(SELECT lower(x) FROM jsonb_array_elements_text($1::jsonb) x))"
+    "    OR name_index = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))";
 
 struct item {
     long long id;
     struct tc_rules_doc *doc;
     struct tc_score score;
     struct tc_score_facts facts;
-    bool ok; /* parsed and evaluated */
+    const char *village, *idx; /* normalised village name, registry blind index; or NULL */
+    size_t combo;              /* index of the item whose facts it shares */
+    bool ok;                   /* parsed and evaluated */
 };
 
-static json_t *
-key_row(size_t i, const struct tc_score_keys *k, const char *village, const char *idx)
+static void
+json_opt(struct tc_strbuf *sb, const char *key, const char *v)
 {
-    return json_pack("{s:I, s:s, s:s, s:s?, s:s, s:s?, s:i, s:s?, s:s?}", "i", (json_int_t)i, "era",
-                     k->commune_era, "code", k->commune_code, "village", village, "reg",
-                     k->registration_number, "idx", idx, "year", k->year, "item", k->norm_item,
-                     "date", k->date[0] != '\0' ? k->date : NULL);
+    tc_strbuf_appends(sb, key);
+    if (v != NULL && v[0] != '\0')
+        tc_json_string(sb, v);
+    else
+        tc_strbuf_appends(sb, "null");
 }
 
-/* Keys of every item, then the facts and money terms of all of them in one query. */
-static enum tc_status
-lookup_facts(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct item *items, size_t n,
-             struct tc_arena *arena, struct tc_money_terms *terms, struct tc_error *err)
+static bool
+same(const char *a, const char *b)
 {
-    unsigned char key[32];
-    json_t *rows = json_array();
-    struct tc_db_result *res = NULL;
-    enum tc_status st;
-    char *text = NULL;
+    return (a == NULL || a[0] == '\0') ? (b == NULL || b[0] == '\0')
+                                       : (b != NULL && strcmp(a, b) == 0);
+}
 
-    if (rows == NULL)
+static bool
+same_combo(const struct item *a, const struct item *b)
+{
+    const struct tc_score_keys *x = &a->score.keys, *y = &b->score.keys;
+
+    return x->year == y->year && same(x->commune_code, y->commune_code) &&
+           same(x->commune_era, y->commune_era) && same(a->village, b->village) &&
+           same(x->norm_item, y->norm_item) && same(x->date, y->date);
+}
+
+/* Keys of every item; the distinct fact combinations as JSON rows into `sb`. */
+static enum tc_status
+collect_keys(const struct tc_ruleset *rs, struct item *items, size_t n, const unsigned char key[32],
+             struct tc_arena *arena, struct tc_strbuf *sb, struct tc_error *err)
+{
+    size_t *combos = tc_arena_calloc(arena, n + 1, sizeof(*combos)), n_combos = 0;
+    enum tc_status st;
+
+    if (combos == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
-    if ((st = registry_key(conn, key, err)) != TC_OK)
-        goto out;
+    tc_strbuf_appendc(sb, '[');
     for (size_t i = 0; i < n; i++) {
-        struct tc_score_keys *k = &items[i].score.keys;
-        const char *village, *idx;
-        if (!items[i].ok)
+        struct item *it = &items[i];
+        struct tc_score_keys *k = &it->score.keys;
+        size_t c = 0;
+
+        if (!it->ok)
             continue;
-        if ((st = tc_rules_keys(rs, items[i].doc, arena, k, err)) != TC_OK)
-            goto out;
-        village = k->village_name[0] != '\0'
-                      ? tc_rules_normalize_name(k->village_name, false, arena)
-                      : NULL;
-        idx = name_index(key, k->group_name, k->commune_era, k->commune_code, arena);
-        json_array_append_new(rows, key_row(i, k, village, idx));
+        if ((st = tc_rules_keys(rs, it->doc, arena, k, err)) != TC_OK)
+            return st;
+        it->village = k->village_name[0] != '\0'
+                          ? tc_rules_normalize_name(k->village_name, false, arena)
+                          : NULL;
+        it->idx = name_index(key, k->group_name, k->commune_era, k->commune_code, arena);
+        while (c < n_combos && !same_combo(&items[combos[c]], it))
+            c++;
+        it->combo = c < n_combos ? combos[c] : i;
+        if (c < n_combos)
+            continue;
+        combos[n_combos++] = i;
+        tc_strbuf_appendf(sb, "%s{\"i\":%zu,\"year\":%d", c > 0 ? "," : "", i, k->year);
+        json_opt(sb, ",\"era\":", k->commune_era);
+        json_opt(sb, ",\"code\":", k->commune_code);
+        json_opt(sb, ",\"village\":", it->village);
+        json_opt(sb, ",\"item\":", k->norm_item);
+        json_opt(sb, ",\"date\":", k->date);
+        tc_strbuf_appendc(sb, '}');
     }
-    if ((text = json_dumps(rows, JSON_COMPACT)) == NULL) {
-        st = tc_fail(err, TC_ENOMEM, "out of memory");
-        goto out;
-    }
-    if ((st = tc_db_exec(conn, sql_facts, 1, (const char *[]){text}, arena, &res, err)) != TC_OK)
-        goto out;
+    tc_strbuf_appendc(sb, ']');
+    return tc_strbuf_failed(sb) ? tc_fail(err, TC_ENOMEM, "out of memory") : TC_OK;
+}
+
+static void
+read_facts(const struct tc_db_result *res, struct item *items, struct tc_money_terms *terms)
+{
     for (size_t r = 0; r < tc_db_rows(res); r++) {
         size_t i = (size_t)tc_db_int(res, r, 0, 0);
         struct tc_score_facts *f = &items[i].facts;
@@ -203,21 +241,91 @@ lookup_facts(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct item *
         f->area_verified = tc_db_bool(res, r, 1);
         f->area_kv = tc_db_is_null(res, r, 2) ? "" : tc_db_value(res, r, 2);
         f->area_dbkk = tc_db_bool(res, r, 3);
-        f->registry_duplicate = tc_db_bool(res, r, 4);
-        f->registry_p8 = tc_db_bool(res, r, 5);
-        t->has_norm_row = !tc_db_is_null(res, r, 6);
-        t->norm_row_id = tc_db_int(res, r, 6, 0);
-        t->has_ceiling = !tc_db_is_null(res, r, 7);
-        t->ceiling = tc_db_int(res, r, 7, 0);
-        f->counterpart_required = tc_db_bool(res, r, 8);
-        f->counterpart_min_share = strtod(tc_db_value(res, r, 9), NULL);
-        t->has_allocation = !tc_db_is_null(res, r, 10);
-        t->remaining = tc_db_int(res, r, 10, 0);
+        t->has_norm_row = !tc_db_is_null(res, r, 4);
+        t->norm_row_id = tc_db_int(res, r, 4, 0);
+        t->has_ceiling = !tc_db_is_null(res, r, 5);
+        t->ceiling = tc_db_int(res, r, 5, 0);
+        f->counterpart_required = tc_db_bool(res, r, 6);
+        f->counterpart_min_share = strtod(tc_db_value(res, r, 7), NULL);
+        t->has_allocation = !tc_db_is_null(res, r, 8);
+        t->remaining = tc_db_int(res, r, 8, 0);
     }
+}
+
+/* Registry matches of every item: duplicate (same or last year) and Project 8 (any year). */
+static enum tc_status
+registry_facts(struct tc_db_conn *conn, struct item *items, size_t n, struct tc_arena *arena,
+               struct tc_error *err)
+{
+    struct tc_strbuf regs = TC_STRBUF_INIT(64u << 20), idxs = TC_STRBUF_INIT(64u << 20);
+    struct tc_db_result *res;
+    enum tc_status st;
+
+    tc_strbuf_appendc(&regs, '[');
+    tc_strbuf_appendc(&idxs, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (!items[i].ok)
+            continue;
+        if (items[i].score.keys.registration_number[0] != '\0') {
+            tc_strbuf_appends(&regs, tc_strbuf_str(&regs)[1] != '\0' ? "," : "");
+            tc_json_string(&regs, items[i].score.keys.registration_number);
+        }
+        if (items[i].idx != NULL)
+            tc_strbuf_appendf(&idxs, "%s\"%s\"", tc_strbuf_str(&idxs)[1] != '\0' ? "," : "",
+                              items[i].idx);
+    }
+    tc_strbuf_appendc(&regs, ']');
+    tc_strbuf_appendc(&idxs, ']');
+    if (tc_strbuf_failed(&regs) || tc_strbuf_failed(&idxs))
+        st = tc_fail(err, TC_ENOMEM, "out of memory");
+    else
+        st = tc_db_exec(conn, sql_registry, 2,
+                        (const char *[]){tc_strbuf_str(&regs), tc_strbuf_str(&idxs)}, arena, &res,
+                        err);
+    tc_strbuf_cleanup(&regs);
+    tc_strbuf_cleanup(&idxs);
+    for (size_t r = 0; st == TC_OK && r < tc_db_rows(res); r++) {
+        const char *reg = tc_db_value(res, r, 0), *idx = tc_db_value(res, r, 1);
+        long long year = tc_db_int(res, r, 2, 0);
+        bool p8 = strcmp(tc_db_value(res, r, 3), "p8") == 0;
+        for (size_t i = 0; i < n; i++) {
+            const struct tc_score_keys *k = &items[i].score.keys;
+            if (!items[i].ok ||
+                !((reg[0] != '\0' && strcasecmp(reg, k->registration_number) == 0) ||
+                  (idx[0] != '\0' && items[i].idx != NULL && strcmp(idx, items[i].idx) == 0)))
+                continue;
+            items[i].facts.registry_p8 |= p8;
+            items[i].facts.registry_duplicate |= year >= k->year - 1 && year <= k->year;
+        }
+    }
+    return st;
+}
+
+/* Keys of every item, then their facts and money terms: two queries per batch. */
+static enum tc_status
+lookup_facts(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct item *items, size_t n,
+             struct tc_arena *arena, struct tc_money_terms *terms, struct tc_error *err)
+{
+    unsigned char key[32];
+    struct tc_strbuf rows = TC_STRBUF_INIT(256u << 20);
+    struct tc_db_result *res = NULL;
+    enum tc_status st;
+
+    if ((st = registry_key(conn, key, err)) != TC_OK ||
+        (st = collect_keys(rs, items, n, key, arena, &rows, err)) != TC_OK ||
+        (st = tc_db_exec(conn, sql_facts, 1, (const char *[]){tc_strbuf_str(&rows)}, arena, &res,
+                         err)) != TC_OK)
+        goto out;
+    read_facts(res, items, terms);
+    for (size_t i = 0; i < n; i++)
+        if (items[i].ok && items[i].combo != i) {
+            items[i].facts = items[items[i].combo].facts;
+            terms[i] = terms[items[i].combo];
+        }
+    st = registry_facts(conn, items, n, arena, err);
 out:
     sodium_memzero(key, sizeof(key));
-    free(text);
-    json_decref(rows);
+    tc_strbuf_cleanup(&rows);
     return st;
 }
 
@@ -237,49 +345,63 @@ static const char sql_upsert[] =
     "   commune_era = EXCLUDED.commune_era, commune_code = EXCLUDED.commune_code,"
     "   year = EXCLUDED.year, computed_at = EXCLUDED.computed_at";
 
-static json_t *
-nullable_int(bool has, long long v)
+static void
+json_int_or_null(struct tc_strbuf *sb, const char *key, bool has, long long v)
 {
-    return has ? json_integer(v) : json_null();
+    if (has)
+        tc_strbuf_appendf(sb, "%s%lld", key, v);
+    else
+        tc_strbuf_appendf(sb, "%snull", key);
 }
 
-static json_t *
-score_row(const struct item *it)
+static void
+score_row(struct tc_strbuf *sb, const struct item *it, bool first)
 {
     const struct tc_score *s = &it->score;
 
-    return json_pack(
-        "{s:I, s:b, s:o, s:o, s:f, s:o, s:s?, s:o, s:o, s:o, s:o, s:s, s:s, s:o}", "s",
-        (json_int_t)it->id, "e", s->eligible, "g", tc_score_gates_j(s), "p", tc_score_points_j(s),
-        "t", s->total, "tb", tc_score_ties_j(s), "ni", s->keys.norm_item, "nid",
-        nullable_int(s->money.has_norm_row, s->money.norm_row_id), "c",
-        nullable_int(s->money.has_ceiling, s->money.ceiling), "rec",
-        nullable_int(s->has_recommendation, s->recommended), "rs", tc_score_reasons_j(s), "era",
-        s->keys.commune_era, "code", s->keys.commune_code, "y",
-        s->keys.year > 0 ? json_integer(s->keys.year) : json_null());
+    tc_strbuf_appendf(sb, "%s{\"s\":%lld,\"e\":%s,\"t\":%.2f", first ? "" : ",", it->id,
+                      s->eligible ? "true" : "false", s->total);
+    tc_strbuf_appends(sb, ",\"g\":");
+    tc_score_emit_gates(sb, s, false);
+    tc_strbuf_appends(sb, ",\"p\":");
+    tc_score_emit_points(sb, s, false);
+    tc_strbuf_appends(sb, ",\"tb\":");
+    tc_score_emit_ties(sb, s);
+    tc_strbuf_appends(sb, ",\"rs\":");
+    tc_score_emit_reasons(sb, s);
+    json_opt(sb, ",\"ni\":", s->keys.norm_item);
+    json_int_or_null(sb, ",\"nid\":", s->money.has_norm_row, s->money.norm_row_id);
+    json_int_or_null(sb, ",\"c\":", s->money.has_ceiling, s->money.ceiling);
+    json_int_or_null(sb, ",\"rec\":", s->has_recommendation, s->recommended);
+    json_opt(sb, ",\"era\":", s->keys.commune_era);
+    json_opt(sb, ",\"code\":", s->keys.commune_code);
+    json_int_or_null(sb, ",\"y\":", s->keys.year > 0, s->keys.year);
+    tc_strbuf_appendc(sb, '}');
 }
 
 static enum tc_status
 store_scores(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct item *items, size_t n,
              struct tc_arena *arena, struct tc_error *err)
 {
-    json_t *rows = json_array();
-    char version[16], *text = NULL;
+    struct tc_strbuf rows = TC_STRBUF_INIT(512u << 20);
+    char version[16];
+    bool first = true;
     enum tc_status st;
 
     snprintf(version, sizeof(version), "%d", rs->version);
-    for (size_t i = 0; rows != NULL && i < n; i++)
-        if (items[i].ok && json_array_append_new(rows, score_row(&items[i])) != 0) {
-            json_decref(rows);
-            rows = NULL;
+    tc_strbuf_appendc(&rows, '[');
+    for (size_t i = 0; i < n; i++)
+        if (items[i].ok) {
+            score_row(&rows, &items[i], first);
+            first = false;
         }
-    if (rows == NULL || (text = json_dumps(rows, JSON_COMPACT)) == NULL)
+    tc_strbuf_appendc(&rows, ']');
+    if (tc_strbuf_failed(&rows))
         st = tc_fail(err, TC_ENOMEM, "out of memory");
     else
-        st = tc_db_exec(conn, sql_upsert, 3, (const char *[]){text, rs->id, version}, arena, NULL,
-                        err);
-    free(text);
-    json_decref(rows);
+        st = tc_db_exec(conn, sql_upsert, 3,
+                        (const char *[]){tc_strbuf_str(&rows), rs->id, version}, arena, NULL, err);
+    tc_strbuf_cleanup(&rows);
     return st;
 }
 
@@ -339,8 +461,8 @@ tc_score_submission(struct tc_db_conn *conn, const struct tc_ruleset *rs, long l
 /* --- Rulesets -------------------------------------------------------------------- */
 
 static const char sql_rs_insert[] =
-    "INSERT INTO rulesets (ruleset_id, version, form_id, xml, sha256)"
-    " VALUES ($1, $2::int, $3, $4, $5) ON CONFLICT (ruleset_id, version) DO NOTHING";
+    "INSERT INTO rulesets (ruleset_id, version, form_id, xml, sha256, texts)"
+    " VALUES ($1, $2::int, $3, $4, $5, $6::jsonb) ON CONFLICT (ruleset_id, version) DO NOTHING";
 static const char sql_rs_sha[] =
     "SELECT sha256 FROM rulesets WHERE ruleset_id = $1 AND version = $2::int";
 
@@ -353,7 +475,7 @@ tc_ruleset_store(struct tc_db_conn *conn, const char *xml, size_t len,
     struct tc_db_result *res;
     unsigned char h[crypto_hash_sha256_BYTES];
     char sha[2 * sizeof(h) + 1], version[16];
-    char *text = NULL;
+    char *text = NULL, *texts = NULL;
     enum tc_status st;
 
     if ((st = tc_ruleset_load(xml, len, form, &rs, err)) != TC_OK)
@@ -362,13 +484,14 @@ tc_ruleset_store(struct tc_db_conn *conn, const char *xml, size_t len,
     hex(h, sizeof(h), sha);
     snprintf(version, sizeof(version), "%d", rs->version);
     if ((arena = tc_arena_create(1024)) == NULL ||
-        (text = tc_arena_strndup(arena, xml, len)) == NULL) {
+        (text = tc_arena_strndup(arena, xml, len)) == NULL ||
+        (texts = tc_ruleset_texts_json(rs, arena)) == NULL) {
         st = tc_fail(err, TC_ENOMEM, "out of memory");
         goto out;
     }
-    if ((st = tc_db_exec(conn, sql_rs_insert, 5,
-                         (const char *[]){rs->id, version, rs->form_id, text, sha}, arena, NULL,
-                         err)) != TC_OK ||
+    if ((st = tc_db_exec(conn, sql_rs_insert, 6,
+                         (const char *[]){rs->id, version, rs->form_id, text, sha, texts}, arena,
+                         NULL, err)) != TC_OK ||
         (st = tc_db_exec(conn, sql_rs_sha, 2, (const char *[]){rs->id, version}, arena, &res,
                          err)) != TC_OK)
         goto out;

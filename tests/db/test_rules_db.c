@@ -5,6 +5,7 @@
  * duplicate support found in the registry. The tests run in order and build on each other.
  */
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -384,11 +385,14 @@ scores_are_stored_with_the_submission(void **state)
                         " commune_code) FROM scores WHERE submission = %lld",
                         id);
     assert_string_equal(scalar(f, q), "t|81.00|1|t|norm_not_set|P8-C2-LIVELIHOOD-GROUP|2026|03390");
+    /* the stored row has the figures; the label is the version's, joined by id */
     q = tc_arena_printf(f->arena,
-                        "SELECT points->3->>'points' || ' ' || (points->3->'label'->>'en')"
-                        " FROM scores WHERE submission = %lld",
+                        "SELECT (s.points->3->>'points') || ' ' ||"
+                        " (r.texts->'criteria'->3->'label'->>'en') FROM scores s JOIN rulesets r"
+                        " ON r.ruleset_id = s.ruleset_id AND r.version = s.ruleset_version"
+                        " WHERE s.submission = %lld",
                         id);
-    assert_string_equal(scalar(f, q), "10.0 A woman is the sole leader (not only a co-owner)");
+    assert_string_equal(scalar(f, q), "10 A woman is the sole leader (not only a co-owner)");
 
     /* a transaction that fails after scoring leaves neither row */
     {
@@ -562,6 +566,61 @@ activating_v2_rescores_in_the_background_and_keeps_v1(void **state)
     free(text);
 }
 
+struct rescorer {
+    struct fixture *f;
+    struct tc_db_conn *conn;
+    enum tc_status st;
+    char msg[240];
+};
+
+static void *
+rescore_thread(void *arg)
+{
+    struct rescorer *r = arg;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_arena *arena = tc_arena_create(4096);
+    struct tc_job job;
+
+    r->st = tc_job_take(r->conn, "rescore", "thread", arena, &job, &err);
+    if (r->st == TC_OK)
+        r->st = tc_rescore_run(r->conn, &job, 2, &err);
+    snprintf(r->msg, sizeof(r->msg), "%s", err.msg);
+    tc_arena_destroy(arena);
+    return NULL;
+}
+
+static void
+submissions_arrive_while_rescoring(void **state)
+{
+    struct fixture *f = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct rescorer r = {.f = f};
+    pthread_t thread;
+    long long job = 0;
+    int arrived = 0;
+
+    r.conn = tc_db_acquire(f->pool, 1000, &err);
+    assert_non_null(r.conn);
+    /* a submission that had to wait for a lock would fail instead of waiting */
+    assert_int_equal(tc_db_exec_simple(f->conn, "SET lock_timeout = '500ms'", &err), TC_OK);
+    assert_int_equal(tc_ruleset_activate(f->conn, "tt55-2023-project8-livelihood", 2, &job, &err),
+                     TC_OK);
+    assert_int_equal(pthread_create(&thread, NULL, rescore_thread, &r), 0);
+    for (; arrived < 20; arrived++)
+        arrive(f, values(f, "post2025:03390", "Bản Hon", "Tổ song song", ""), NULL);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    if (r.st != TC_OK)
+        fail_msg("rescore: %s", r.msg);
+    assert_string_equal(scalar(f, tc_arena_printf(f->arena,
+                                                  "SELECT state || ' ' || (progress_done ="
+                                                  " (result->>'scored')::bigint) FROM jobs"
+                                                  " WHERE id = %lld",
+                                                  job)),
+                        "done true");
+    assert_int_equal(tc_db_exec_simple(f->conn, "RESET lock_timeout", &err), TC_OK);
+    tc_db_release(f->pool, r.conn);
+}
+
 int
 main(void)
 {
@@ -578,6 +637,8 @@ main(void)
                                         per_test_teardown),
         cmocka_unit_test_setup_teardown(activating_v2_rescores_in_the_background_and_keeps_v1,
                                         per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(submissions_arrive_while_rescoring, per_test_setup,
+                                        per_test_teardown),
     };
 
     if (sodium_init() < 0)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "testlib.h"
 #include "tincay/arena.h"
@@ -703,6 +704,26 @@ load_errors_of_the_header(void **state)
 }
 
 static void
+texts_are_json_with_the_proposal_marked(void **state)
+{
+    struct fixture *fx = *state;
+    const char *text = tc_ruleset_texts_json(fx->rs, fx->arena);
+    json_error_t jerr;
+    json_t *j = json_loads(text, 0, &jerr);
+
+    assert_non_null(j);
+    assert_int_equal(json_array_size(json_object_get(j, "gates")), 9);
+    assert_int_equal(json_array_size(json_object_get(j, "criteria")), 9);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(j, "gates"), 1), "reason")),
+                        "area_not_verified");
+    assert_non_null(strstr(json_string_value(json_object_get(
+                               json_array_get(json_object_get(j, "criteria"), 4), "basis")),
+                           "đề xuất của huyện / the district's proposal"));
+    json_decref(j);
+}
+
+static void
 names_normalise(void **state)
 {
     struct fixture *fx = *state;
@@ -725,6 +746,7 @@ main(void)
         cmocka_unit_test(recommended_amount_arithmetic),
         cmocka_unit_test(load_errors_name_the_line),
         cmocka_unit_test(load_errors_of_the_header),
+        cmocka_unit_test(texts_are_json_with_the_proposal_marked),
         cmocka_unit_test(names_normalise),
     };
 
