@@ -24,7 +24,11 @@ static const struct command commands[] = {
      "Apply the database migrations this tincay carries (--status: list them, change nothing)."},
     {"user", tc_cmd_user, "user add|password|list|disable ...",
      "Manage accounts. `user add LOGIN --role ROLE [--commune CODE] [--province CODE] [--name\n"
-     "NAME] [--language vi|en]`; `user password LOGIN`; `user list`; `user disable LOGIN`.\n"
+     "NAME] [--language vi|en]`; `user password LOGIN [--old]`; `user list`; `user disable\n"
+     "LOGIN`. An escrow officer (--role escrow --province CODE) gets a key pair wrapped under\n"
+     "their password. `--old` reads the old password, then the new one, and re-wraps the\n"
+     "account's keys; without it (an admin reset) a host loses their unit keys (restored\n"
+     "through escrow) and an escrow officer is refused.\n"
      "A password is read from stdin when it is not a terminal, else generated and shown once.\n"
      "Roles: admin, collector, host, escrow, reviewer, approver, viewer. CODE: \"03388\" (the\n"
      "communes since 1 July 2025) or \"pre2025:03388\"."},
@@ -49,6 +53,16 @@ static const struct command commands[] = {
      "Fill an EMPTY database with a labelled demonstration (not official figures): Tam Đường\n"
      "areas, demo norms and allocations, one account per role (passwords shown once), the\n"
      "livelihood form and 36 scored groups. README.md, \"Trying it\"."},
+    {"unit", tc_cmd_unit, "unit add|list|invite|join|remove ...",
+     "Trusted Address units. `unit add CODE --name NAME --commune CODE` (its key is sealed to\n"
+     "the province's escrow officer); `unit list`; `unit invite CODE --by LOGIN` (a member or\n"
+     "the escrow officer; their password on stdin) prints a one-time invitation; `unit join\n"
+     "LOGIN` (the invitation, then LOGIN's password, on stdin) makes a host a member; `unit\n"
+     "remove CODE LOGIN` deletes a member's key."},
+    {"keys", tc_cmd_keys, "keys status|rotate",
+     "The server's key file (TINCAY_KEY_FILE). `keys status`: data keys per key id; `keys\n"
+     "rotate`: a new current key, every data key re-wrapped under it while the server runs,\n"
+     "and old keys no data key uses are dropped."},
 };
 
 static void

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <libxml/parser.h>
 #include <sodium.h>
@@ -66,6 +67,8 @@ tc_cli_db_open(struct tc_cli_db *db, bool migrate, struct tc_error *err)
     enum tc_status st;
 
     memset(db, 0, sizeof(*db));
+    /* Admin commands hold passwords, unit keys and the key file's keys: no core files. */
+    (void)setrlimit(RLIMIT_CORE, &(const struct rlimit){0, 0});
     if (sodium_init() < 0)
         return tc_fail(err, TC_EINTERNAL, "could not initialise libsodium");
     xmlInitParser();

@@ -17,8 +17,11 @@
 #include "tincay/cluster.h"
 #include "tincay/config.h"
 #include "tincay/db.h"
+#include "tincay/keyfile.h"
 #include "tincay/log.h"
 #include "tincay/migrate.h"
+#include "tincay/password.h"
+#include "tincay/users.h"
 
 #define MIGRATE_WAIT_MS 30000u
 
@@ -28,6 +31,7 @@ struct serve {
     char conninfo[1024];
     struct tc_cluster *cluster;
     struct tc_db_pool *pool;
+    struct tc_keyring *keyring;
     struct tc_auth *auth; /* the password gate (one hash per core) and the Basic cache */
     struct tc_housekeeping *housekeeping;
     struct tc_server *srv;
@@ -108,16 +112,40 @@ settle_public_url(struct tc_config *cfg, unsigned int port)
              v6 ? "]" : "", port);
 }
 
+/*
+ * On the very first start (no admin account at all) create "admin" with a generated
+ * password and print it once; later starts print nothing.
+ */
+static enum tc_status
+bootstrap_admin(struct serve *s, char password[TC_PASSWORD_GENERATED], bool *created,
+                struct tc_error *err)
+{
+    struct tc_db_conn *conn = tc_db_acquire(s->pool, MIGRATE_WAIT_MS, err);
+    enum tc_status st;
+
+    if (conn == NULL)
+        return err->status;
+    st = tc_user_bootstrap_admin(conn, tc_auth_gate(s->auth), created, password, err);
+    tc_db_release(s->pool, conn);
+    return st;
+}
+
 static enum tc_status
 start(struct serve *s, struct tc_error *err)
 {
     struct tc_server_options opts = {.cfg = &s->cfg};
+    char password[TC_PASSWORD_GENERATED];
+    bool created = false;
     unsigned int port;
     enum tc_status st;
 
-    if ((st = harden_process(err)) != TC_OK || (st = open_database(s, err)) != TC_OK)
+    /* The key file is created at the first start and refused when others could read it. */
+    if ((st = harden_process(err)) != TC_OK ||
+        (st = tc_keyring_open(s->cfg.key_file, true, &s->keyring, err)) != TC_OK ||
+        (st = open_database(s, err)) != TC_OK)
         return st;
     opts.pool = s->pool;
+    opts.keyring = s->keyring;
     if ((s->auth = tc_auth_create(&(struct tc_auth_options){.cost = TC_PASSWORD_INTERACTIVE},
                                   err)) == NULL)
         return err->status;
@@ -126,10 +154,19 @@ start(struct serve *s, struct tc_error *err)
         (st = tc_housekeeping_start(s->pool, TC_HOUSEKEEPING_INTERVAL_S, &s->housekeeping, err)) !=
             TC_OK)
         return st;
+    /* Only once the server listens: a password shown for a server that failed to start would
+     * never be shown again. */
+    if ((st = bootstrap_admin(s, password, &created, err)) != TC_OK)
+        return st;
     port = tc_server_port(s->srv);
     settle_public_url(&s->cfg, port);
     printf("tincay %s listening on %s port %u%s (public URL %s)\n", TC_VERSION, s->cfg.listen_host,
            port, s->cfg.tls_cert[0] != '\0' ? " with TLS" : "", s->cfg.public_url);
+    if (created)
+        printf("first administrator: login \"admin\", password \"%s\"\n"
+               "(shown once: note it now; change it after logging in)\n",
+               password);
+    sodium_memzero(password, sizeof(password));
     fflush(stdout);
     return TC_OK;
 }
@@ -142,6 +179,7 @@ stop(struct serve *s)
     tc_auth_destroy(s->auth);
     tc_db_pool_destroy(s->pool);
     tc_cluster_stop(s->cluster);
+    tc_keyring_close(s->keyring);
     xmlCleanupParser();
 }
 

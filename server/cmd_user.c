@@ -9,12 +9,13 @@
 #include "tincay/arena.h"
 #include "tincay/db.h"
 #include "tincay/password.h"
+#include "tincay/units.h"
 #include "tincay/users.h"
 
 #define USAGE                                                                                      \
     "usage: tincay user add LOGIN --role ROLE [--commune CODE] [--province CODE] [--name NAME]\n"  \
     "                       [--language vi|en]\n"                                                  \
-    "       tincay user password LOGIN\n"                                                          \
+    "       tincay user password LOGIN [--old]\n"                                                  \
     "       tincay user list\n"                                                                    \
     "       tincay user disable LOGIN\n"
 
@@ -140,6 +141,40 @@ close_session(struct session *s)
     tc_password_gate_destroy(s->gate);
 }
 
+/* An escrow officer's account and key pair, in one transaction. */
+struct escrow_add {
+    struct tc_password_gate *gate;
+    const struct tc_user_new *user;
+    const char *password;
+    size_t len;
+};
+
+static enum tc_status
+escrow_add_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
+{
+    const struct escrow_add *e = ctx;
+    const struct tc_vault_kdf kdf = {.gate = e->gate, .cost = TC_PASSWORD_INTERACTIVE};
+    long long id = 0;
+    enum tc_status st;
+
+    if ((st = tc_user_create(conn, e->gate, e->user, e->password, e->len, &id, err)) != TC_OK)
+        return st;
+    return tc_escrow_create(conn, &kdf, id, e->user->province_code, e->password, e->len, err);
+}
+
+static enum tc_status
+create_user(struct session *s, const struct tc_user_new *user, const char *password, size_t len,
+            struct tc_error *err)
+{
+    struct escrow_add e = {.gate = s->gate, .user = user, .password = password, .len = len};
+
+    if (user->role != TC_ROLE_ESCROW)
+        return tc_user_create(s->conn, s->gate, user, password, len, NULL, err);
+    if (user->province_code == NULL)
+        return tc_fail(err, TC_EINVAL, "an escrow officer needs --province CODE");
+    return tc_db_transact(s->conn, false, escrow_add_txn, &e, err);
+}
+
 static int
 cmd_add(int argc, char **argv)
 {
@@ -157,7 +192,7 @@ cmd_add(int argc, char **argv)
     }
     if (open_session(&s, true, &err) != 0 || choose_password(password, &len, &generated) != 0)
         goto out;
-    if (tc_user_create(s.conn, s.gate, &a.user, password, len, NULL, &err) != TC_OK)
+    if (create_user(&s, &a.user, password, len, &err) != TC_OK)
         goto out;
     (void)tc_login_normalise(a.user.login, a.login, NULL);
     printf("created user \"%s\" (%s)\n", a.login, tc_role_name(a.user.role));
@@ -172,25 +207,119 @@ out:
     return rc;
 }
 
+/* "old\nnew" from stdin (not a terminal), for a change that proves the old password. */
+static int
+read_old_and_new(char buf[2 * TC_PASSWORD_MAX_BYTES + 4], const char **old, size_t *old_len,
+                 const char **new_pw, size_t *new_len)
+{
+    size_t n = 0, cap = 2 * TC_PASSWORD_MAX_BYTES + 3;
+    ssize_t got;
+    char *nl;
+
+    if (isatty(STDIN_FILENO))
+        return -1;
+    while (n < cap && (got = read(STDIN_FILENO, buf + n, cap - n)) > 0)
+        n += (size_t)got;
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    if (n >= cap || (nl = strchr(buf, '\n')) == NULL)
+        return -1;
+    *nl = '\0';
+    if (nl > buf && nl[-1] == '\r')
+        nl[-1] = '\0';
+    *old = buf;
+    *old_len = strlen(buf);
+    *new_pw = nl + 1;
+    *new_len = strlen(nl + 1);
+    return *old_len > 0 && *new_len > 0 ? 0 : -1;
+}
+
+/*
+ * A password change and what it does to the account's keys: with the old password, every
+ * unit key wrap and an escrow officer's key are re-wrapped; without it (an admin reset) a
+ * host's unit key wraps are deleted, and an escrow officer is refused.
+ */
+struct password_change {
+    struct session *s;
+    long long user_id;
+    const char *login, *old, *new_pw;
+    size_t old_len, new_len;
+    bool wraps_deleted;
+};
+
+static enum tc_status
+password_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
+{
+    struct password_change *p = ctx;
+    const struct tc_vault_kdf kdf = {.gate = p->s->gate, .cost = TC_PASSWORD_INTERACTIVE};
+    enum tc_status st;
+
+    if (p->old != NULL)
+        st = tc_vault_password_change(conn, &kdf, p->user_id, p->old, p->old_len, p->new_pw,
+                                      p->new_len, err);
+    else
+        st = tc_vault_password_reset(conn, p->user_id, &p->wraps_deleted, err);
+    if (st != TC_OK)
+        return st;
+    return tc_user_set_password(conn, p->s->gate, p->login, p->new_pw, p->new_len, err);
+}
+
+static int
+change_password(struct session *s, struct password_change *p, struct tc_error *err)
+{
+    struct tc_arena *arena = tc_arena_create(2048);
+    struct tc_user user;
+    int rc = -1;
+
+    if (arena == NULL) {
+        tc_fail(err, TC_ENOMEM, "out of memory");
+        return -1;
+    }
+    if (tc_user_get(s->conn, p->login, arena, &user, err) == TC_OK) {
+        p->user_id = user.id;
+        if (tc_db_transact(s->conn, false, password_txn, p, err) == TC_OK)
+            rc = 0;
+    }
+    tc_arena_destroy(arena);
+    return rc;
+}
+
 static int
 cmd_password(int argc, char **argv)
 {
     struct tc_error err = TC_ERROR_INIT(tc_cli_lang());
     struct session s;
-    char password[TC_PASSWORD_MAX_BYTES + 2];
+    char password[TC_PASSWORD_MAX_BYTES + 2], both[2 * TC_PASSWORD_MAX_BYTES + 4];
+    struct password_change p = {.s = &s};
     size_t len = 0;
-    bool generated = false;
+    bool generated = false, with_old = argc == 3 && strcmp(argv[2], "--old") == 0;
     int rc = 1;
 
-    if (argc != 2) {
+    if (argc != 2 && !with_old) {
         fputs(USAGE, stderr);
         return 2;
     }
-    if (open_session(&s, true, &err) != 0 || choose_password(password, &len, &generated) != 0)
+    p.login = argv[1];
+    both[0] = '\0';
+    if (with_old && read_old_and_new(both, &p.old, &p.old_len, &p.new_pw, &p.new_len) != 0) {
+        fprintf(stderr, "tincay: --old reads the old password, then the new one, from stdin\n");
+        return 2;
+    }
+    if (open_session(&s, true, &err) != 0 ||
+        (!with_old && choose_password(password, &len, &generated) != 0))
         goto out;
-    if (tc_user_set_password(s.conn, s.gate, argv[1], password, len, &err) != TC_OK)
+    if (!with_old) {
+        p.new_pw = password;
+        p.new_len = len;
+    }
+    if (change_password(&s, &p, &err) != 0)
         goto out;
     printf("password of \"%s\" changed; their sessions have ended\n", argv[1]);
+    if (p.wraps_deleted)
+        printf(
+            "their unit keys were wrapped under the old password and are gone: an escrow officer "
+            "or another member restores access (tincay unit invite CODE --by LOGIN)\n");
     if (generated)
         printf("password: %s\n(shown once: give it to the user now)\n", password);
     rc = 0;
@@ -198,6 +327,7 @@ out:
     if (rc != 0 && err.status != TC_OK)
         tc_cli_fail(&err);
     sodium_memzero(password, sizeof(password));
+    sodium_memzero(both, sizeof(both));
     close_session(&s);
     return rc;
 }

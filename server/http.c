@@ -47,6 +47,7 @@ static const char json_content_type[] = "application/json; charset=utf-8";
 struct tc_server {
     const struct tc_config *cfg;
     struct tc_db_pool *pool;
+    struct tc_keyring *keyring;
     struct tc_auth *auth;
     struct MHD_Daemon *daemon;
     struct tc_route *routes; /* the product's table, then the options' extra routes */
@@ -270,6 +271,12 @@ struct tc_db_pool *
 tc_server_pool(const struct tc_server *srv)
 {
     return srv->pool;
+}
+
+struct tc_keyring *
+tc_server_keyring(const struct tc_server *srv)
+{
+    return srv->keyring;
 }
 
 struct tc_auth *
@@ -1121,6 +1128,7 @@ tc_server_start(const struct tc_server_options *opts, struct tc_server **out, st
     }
     srv->cfg = opts->cfg;
     srv->pool = opts->pool;
+    srv->keyring = opts->keyring;
     srv->auth = opts->auth;
     srv->deadline_ms = or_default(opts->deadline_ms, DEFAULT_DEADLINE_MS);
     srv->stop_wait_ms = or_default(opts->stop_wait_ms, DEFAULT_STOP_WAIT_MS);

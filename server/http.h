@@ -14,6 +14,7 @@ struct tc_auth;
 struct tc_config;
 struct tc_db_conn;
 struct tc_db_pool;
+struct tc_keyring;
 struct tc_strbuf;
 struct json_t;
 
@@ -31,6 +32,7 @@ struct tc_response;
 struct tc_server_options {
     const struct tc_config *cfg; /* listen host and port (0: any), threads, TLS, proxy */
     struct tc_db_pool *pool;     /* may be NULL: /healthz then answers 503 */
+    struct tc_keyring *keyring;  /* the server's key-encryption keys; NULL in some tests */
     struct tc_auth *auth;        /* server/auth.h; may be NULL: no credential is accepted */
     /* Routes tried after the product's table (tests add theirs here). */
     const struct tc_route *extra_routes;
@@ -57,6 +59,7 @@ void tc_server_stop(struct tc_server *srv);
 
 const struct tc_config *tc_server_config(const struct tc_server *srv);
 struct tc_db_pool *tc_server_pool(const struct tc_server *srv);
+struct tc_keyring *tc_server_keyring(const struct tc_server *srv);
 struct tc_auth *tc_server_auth(const struct tc_server *srv);
 
 /* ---- the request, as handlers see it ---- */
