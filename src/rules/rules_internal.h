@@ -82,7 +82,7 @@ void tc_score_emit_ties(struct tc_strbuf *sb, const struct tc_score *s);
 void tc_score_emit_reasons(struct tc_strbuf *sb, const struct tc_score *s);
 
 /* `s` as a JSON string literal. */
-void tc_json_string(struct tc_strbuf *sb, const char *s);
+void tc_rules_json_string(struct tc_strbuf *sb, const char *s);
 
 /* Whole đồng, rounded down; 0 for anything not positive. */
 long long tc_rules_dong(double x);

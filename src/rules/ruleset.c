@@ -756,9 +756,9 @@ texts_pair(struct tc_strbuf *sb, const char *key, const char *vi, const char *en
 {
     tc_strbuf_appends(sb, key);
     tc_strbuf_appends(sb, "{\"vi\":");
-    tc_json_string(sb, vi);
+    tc_rules_json_string(sb, vi);
     tc_strbuf_appends(sb, ",\"en\":");
-    tc_json_string(sb, en);
+    tc_rules_json_string(sb, en);
     tc_strbuf_appendc(sb, '}');
 }
 
@@ -769,12 +769,12 @@ texts_gates(struct tc_strbuf *sb, const struct tc_ruleset *rs)
     for (size_t i = 0; i < rs->n_gates; i++) {
         const struct tc_rule_gate *g = &rs->gates[i];
         tc_strbuf_appends(sb, i > 0 ? ",{\"id\":" : "{\"id\":");
-        tc_json_string(sb, g->id);
+        tc_rules_json_string(sb, g->id);
         tc_strbuf_appends(sb, ",\"reason\":");
-        tc_json_string(sb, g->reason);
+        tc_rules_json_string(sb, g->reason);
         texts_pair(sb, ",\"message\":", g->message_vi, g->message_en);
         tc_strbuf_appends(sb, ",\"basis\":");
-        tc_json_string(sb, g->basis);
+        tc_rules_json_string(sb, g->basis);
         tc_strbuf_appendc(sb, '}');
     }
     tc_strbuf_appendc(sb, ']');
@@ -787,18 +787,18 @@ texts_criteria(struct tc_strbuf *sb, const struct tc_ruleset *rs)
     for (size_t i = 0; i < rs->n_criteria; i++) {
         const struct tc_rule_criterion *c = &rs->criteria[i];
         tc_strbuf_appends(sb, i > 0 ? ",{\"id\":" : "{\"id\":");
-        tc_json_string(sb, c->id);
+        tc_rules_json_string(sb, c->id);
         tc_strbuf_appendf(sb, ",\"max\":%.15g", c->max);
         texts_pair(sb, ",\"label\":", c->label_vi, c->label_en);
         tc_strbuf_appends(sb, ",\"basis\":");
-        tc_json_string(sb, c->basis);
+        tc_rules_json_string(sb, c->basis);
         tc_strbuf_appendc(sb, '}');
     }
     tc_strbuf_appends(sb, "],\"tiebreakers\":[");
     for (size_t i = 0; i < rs->n_ties; i++) {
         const struct tc_rule_tiebreak *t = &rs->ties[i];
         tc_strbuf_appends(sb, i > 0 ? ",{\"id\":" : "{\"id\":");
-        tc_json_string(sb, t->id);
+        tc_rules_json_string(sb, t->id);
         tc_strbuf_appends(sb, t->descending ? ",\"order\":\"desc\"" : ",\"order\":\"asc\"");
         texts_pair(sb, ",\"label\":", t->label_vi, t->label_en);
         tc_strbuf_appendc(sb, '}');
@@ -807,7 +807,7 @@ texts_criteria(struct tc_strbuf *sb, const struct tc_ruleset *rs)
     for (size_t i = 0; i < rs->n_norms; i++) {
         if (i > 0)
             tc_strbuf_appendc(sb, ',');
-        tc_json_string(sb, rs->norms[i].item);
+        tc_rules_json_string(sb, rs->norms[i].item);
     }
     tc_strbuf_appendc(sb, ']');
 }
@@ -819,12 +819,12 @@ tc_ruleset_texts_json(const struct tc_ruleset *rs, struct tc_arena *arena)
     char *out = NULL;
 
     tc_strbuf_appends(&sb, "{\"id\":");
-    tc_json_string(&sb, rs->id);
+    tc_rules_json_string(&sb, rs->id);
     tc_strbuf_appendf(&sb, ",\"version\":%d,\"form\":", rs->version);
-    tc_json_string(&sb, rs->form_id);
+    tc_rules_json_string(&sb, rs->form_id);
     texts_pair(&sb, ",\"title\":", rs->title_vi, rs->title_en);
     tc_strbuf_appends(&sb, ",\"legal_basis\":");
-    tc_json_string(&sb, rs->legal_basis);
+    tc_rules_json_string(&sb, rs->legal_basis);
     tc_strbuf_appendf(&sb, ",\"max_total\":%.15g", rs->max_total);
     texts_gates(&sb, rs);
     texts_criteria(&sb, rs);

@@ -383,7 +383,7 @@ tc_score_compare(const struct tc_score *a, const struct tc_score *b)
 /* --- JSON of a score (written directly: this runs once per stored score) -------- */
 
 void
-tc_json_string(struct tc_strbuf *sb, const char *s)
+tc_rules_json_string(struct tc_strbuf *sb, const char *s)
 {
     static const char hexd[] = "0123456789abcdef";
     const char *run = s;
@@ -423,9 +423,9 @@ static void
 json_texts(struct tc_strbuf *sb, const char *vi, const char *en)
 {
     tc_strbuf_appends(sb, "{\"vi\":");
-    tc_json_string(sb, vi);
+    tc_rules_json_string(sb, vi);
     tc_strbuf_appends(sb, ",\"en\":");
-    tc_json_string(sb, en);
+    tc_rules_json_string(sb, en);
     tc_strbuf_appendc(sb, '}');
 }
 
@@ -438,9 +438,9 @@ tc_score_emit_gates(struct tc_strbuf *sb, const struct tc_score *s, bool texts)
     for (size_t i = 0; i < s->n_gates; i++) {
         const struct tc_gate_result *g = &s->gates[i];
         tc_strbuf_appends(sb, i > 0 ? ",{\"id\":" : "{\"id\":");
-        tc_json_string(sb, g->id);
+        tc_rules_json_string(sb, g->id);
         tc_strbuf_appendf(sb, ",\"outcome\":\"%s\",\"reason\":", names[g->outcome]);
-        tc_json_string(sb, g->reason);
+        tc_rules_json_string(sb, g->reason);
         if (texts) {
             tc_strbuf_appends(sb, ",\"message\":");
             json_texts(sb, g->message_vi, g->message_en);
@@ -457,7 +457,7 @@ tc_score_emit_points(struct tc_strbuf *sb, const struct tc_score *s, bool texts)
     for (size_t i = 0; i < s->n_points; i++) {
         const struct tc_points_result *p = &s->points[i];
         tc_strbuf_appends(sb, i > 0 ? ",{\"id\":" : "{\"id\":");
-        tc_json_string(sb, p->id);
+        tc_rules_json_string(sb, p->id);
         tc_strbuf_appends(sb, ",\"points\":");
         json_number(sb, p->points);
         tc_strbuf_appends(sb, ",\"max\":");
@@ -480,7 +480,7 @@ tc_score_emit_ties(struct tc_strbuf *sb, const struct tc_score *s)
     tc_strbuf_appendc(sb, '[');
     for (size_t i = 0; i < s->n_ties; i++) {
         tc_strbuf_appends(sb, i > 0 ? ",{\"id\":" : "{\"id\":");
-        tc_json_string(sb, s->ties[i].id);
+        tc_rules_json_string(sb, s->ties[i].id);
         tc_strbuf_appends(sb, ",\"value\":");
         json_number(sb, s->ties[i].value);
         tc_strbuf_appends(sb,
@@ -506,18 +506,18 @@ tc_score_emit_reasons(struct tc_strbuf *sb, const struct tc_score *s)
 
     tc_strbuf_appendf(
         sb, "{\"recommendation\":\"%s\",\"message\":", tc_reco_reason_code(s->reco_reason));
-    tc_json_string(sb, tc_reco_reason_message(s->reco_reason));
+    tc_rules_json_string(sb, tc_reco_reason_message(s->reco_reason));
     tc_strbuf_appends(sb, ",\"failed_gates\":[");
     for (size_t i = 0; i < s->n_gates; i++)
         if (s->gates[i].outcome == TC_GATE_FAIL) {
             if (!first)
                 tc_strbuf_appendc(sb, ',');
             first = false;
-            tc_json_string(sb, s->gates[i].reason);
+            tc_rules_json_string(sb, s->gates[i].reason);
         }
     tc_strbuf_appends(sb, "],\"terms\":{\"norm_item\":");
     if (s->keys.norm_item != NULL)
-        tc_json_string(sb, s->keys.norm_item);
+        tc_rules_json_string(sb, s->keys.norm_item);
     else
         tc_strbuf_appends(sb, "null");
     tc_strbuf_appends(sb, ",\"norm_row\":");

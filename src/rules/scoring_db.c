@@ -166,7 +166,7 @@ json_opt(struct tc_strbuf *sb, const char *key, const char *v)
 {
     tc_strbuf_appends(sb, key);
     if (v != NULL && v[0] != '\0')
-        tc_json_string(sb, v);
+        tc_rules_json_string(sb, v);
     else
         tc_strbuf_appends(sb, "null");
 }
@@ -268,7 +268,7 @@ registry_facts(struct tc_db_conn *conn, struct item *items, size_t n, struct tc_
             continue;
         if (items[i].score.keys.registration_number[0] != '\0') {
             tc_strbuf_appends(&regs, tc_strbuf_str(&regs)[1] != '\0' ? "," : "");
-            tc_json_string(&regs, items[i].score.keys.registration_number);
+            tc_rules_json_string(&regs, items[i].score.keys.registration_number);
         }
         if (items[i].idx != NULL)
             tc_strbuf_appendf(&idxs, "%s\"%s\"", tc_strbuf_str(&idxs)[1] != '\0' ? "," : "",
