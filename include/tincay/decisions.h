@@ -68,7 +68,8 @@ struct tc_group {
     bool eligible;
     double total;
     const char *gates_json, *points_json, *ties_json, *reasons_json;
-    const char *norm_item; /* NULL when none */
+    const char *texts_json; /* the ruleset's labels, messages and basis by id */
+    const char *norm_item;  /* NULL when none */
     bool has_ceiling, has_recommended;
     long long ceiling, recommended;
     const char *state; /* "pending", "in_progress", "approved", "rejected", "returned" */

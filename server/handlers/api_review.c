@@ -114,21 +114,62 @@ allocation_json(const struct tc_allocation_bar *b)
                      (json_int_t)b->committed, "remaining", (json_int_t)b->remaining);
 }
 
+/* The entry of `list` (an array of objects) whose "id" is `id`, or NULL. */
+static json_t *
+by_id(const json_t *list, const char *id)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(list, i, e)
+    {
+        const char *eid = json_string_value(json_object_get(e, "id"));
+        if (eid != NULL && id != NULL && strcmp(eid, id) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/*
+ * Stored results (`stored_text`: ids and figures) explained with the ruleset's texts
+ * (`section` of texts: "gates", "criteria", "tiebreakers"): each result gets the text's
+ * fields it lacks (label, message, basis, reason).
+ */
+static json_t *
+explained(const char *stored_text, const json_t *texts, const char *section)
+{
+    json_t *results = stored(stored_text), *list = json_object_get(texts, section), *r;
+    size_t i;
+
+    json_array_foreach(results, i, r)
+    {
+        json_t *t = by_id(list, json_string_value(json_object_get(r, "id")));
+        if (t != NULL)
+            json_object_update_missing(r, t);
+    }
+    return results;
+}
+
 static json_t *
 group_json(const struct tc_group *g)
 {
-    return json_pack(
+    json_t *texts = stored(g->texts_json), *out;
+
+    out = json_pack(
         "{s:I, s:i, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:i, s:s, s:i, s:b, s:f, s:o, s:o, s:o,"
         " s:o, s:s?, s:o, s:o, s:{s:s, s:i, s:o}}",
         "id", (json_int_t)g->submission, "rank", g->rank, "instance_id", g->instance_id,
         "group_name", g->group_name, "village", g->village, "review_state", g->review_state,
         "commune", "era", g->commune_era, "code", g->commune_code, "year", g->year, "ruleset",
         g->ruleset_id, "ruleset_version", g->ruleset_version, "eligible", g->eligible, "total",
-        g->total, "gates", stored(g->gates_json), "points", stored(g->points_json), "tiebreak",
-        stored(g->ties_json), "reasons", stored(g->reasons_json), "norm_item", g->norm_item,
-        "ceiling", money(g->has_ceiling, g->ceiling), "recommended",
+        g->total, "gates", explained(g->gates_json, texts, "gates"), "points",
+        explained(g->points_json, texts, "criteria"), "tiebreak",
+        explained(g->ties_json, texts, "tiebreakers"), "reasons", stored(g->reasons_json),
+        "norm_item", g->norm_item, "ceiling", money(g->has_ceiling, g->ceiling), "recommended",
         money(g->has_recommended, g->recommended), "decision", "state", g->state, "last_level",
         g->last_level, "amount", money(g->has_amount, g->amount));
+    json_decref(texts);
+    return out;
 }
 
 static json_t *

@@ -152,7 +152,7 @@ tc_allocations_list(struct tc_db_conn *conn, int year, struct tc_arena *arena,
     "       sc.gates::text, sc.points::text, sc.tiebreak::text, sc.reasons::text, sc.norm_item,"   \
     "       sc.ceiling, sc.recommended, coalesce(ds.state, 'pending'),"                            \
     "       CASE WHEN ds.state = 'returned' THEN 0 ELSE coalesce(ds.last_level, 0) END,"           \
-    "       ds.amount"                                                                             \
+    "       ds.amount, r.texts::text"                                                              \
     "  FROM scores sc"                                                                             \
     "  JOIN rulesets r ON r.ruleset_id = sc.ruleset_id AND r.version = sc.ruleset_version"         \
     "                 AND r.active"                                                                \
@@ -194,6 +194,7 @@ group_from(const struct tc_db_result *res, size_t r, struct tc_group *g)
     g->last_level = (int)tc_db_int(res, r, 21, 0);
     g->has_amount = !tc_db_is_null(res, r, 22);
     g->amount = tc_db_int(res, r, 22, 0);
+    g->texts_json = tc_db_value(res, r, 23);
 }
 
 /* A group with its tie-breakers parsed, for sorting. */
@@ -594,8 +595,8 @@ decide_in(struct tc_db_conn *conn, struct decide_ctx *x, struct tc_arena *arena,
                            "the last level",
                            c.era);
     if ((size_t)c.last_level >= c.n_levels)
-        return tc_fail(err, TC_ECONFLICT, "approval levels of era \"%s\" end at level %zu",
-                       c.era, c.n_levels);
+        return tc_fail(err, TC_ECONFLICT, "approval levels of era \"%s\" end at level %zu", c.era,
+                       c.n_levels);
     next = &c.levels[c.last_level];
     if ((st = check_actor(d, &c, next, err)) != TC_OK)
         return st;
