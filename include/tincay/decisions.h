@@ -162,10 +162,15 @@ struct tc_indicator_row {
     const char *province_code;                       /* NULL when unmapped */
     long long surveyed, eligible, approved;
     long long amount_approved, ceiling_of_approved, recommended_total;
+    long long cases;       /* Trusted Address cases received; 0 when suppressed */
+    bool cases_suppressed; /* 1 or 2 cases: below TC_CASES_MIN_CELL, not shown */
 };
 
+#define TC_CASES_MIN_CELL 3 /* smallest count of cases shown below province level */
+
 /*
- * Livelihood-group indicators per commune and month of survey, between `from` and `to`
+ * Livelihood-group indicators per commune and month of survey, with the count of Trusted
+ * Address cases received in that commune (the unit's) and month, between `from` and `to`
  * (dates "YYYY-MM-DD", inclusive; NULL: open), re-totalled to post-2025 communes through
  * commune_mapping (groups recorded with pre-2025 codes are counted in their new commune).
  */

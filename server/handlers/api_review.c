@@ -710,7 +710,8 @@ indicators_table(struct tc_arena *arena, const struct tc_indicator_row *r, size_
                              llstr(arena, r[i].approved),
                              llstr(arena, r[i].amount_approved),
                              llstr(arena, r[i].ceiling_of_approved),
-                             llstr(arena, r[i].recommended_total)};
+                             llstr(arena, r[i].recommended_total),
+                             r[i].cases_suppressed ? "<3" : llstr(arena, r[i].cases)};
         if (tc_table_add_row(t, arena, row) != 0)
             return NULL;
     }
@@ -732,13 +733,15 @@ reply_indicators(struct tc_response *resp, const struct tc_indicator_row *r, siz
 
     for (size_t i = 0; a != NULL && i < n; i++)
         json_array_append_new(
-            a, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "commune_code",
+            a, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "commune_code",
                          r[i].commune_code, "commune_name", r[i].commune_name, "month", r[i].month,
                          "groups_surveyed", (json_int_t)r[i].surveyed, "groups_eligible",
                          (json_int_t)r[i].eligible, "groups_approved", (json_int_t)r[i].approved,
                          "amount_approved", (json_int_t)r[i].amount_approved,
                          "norm_ceiling_of_approved", (json_int_t)r[i].ceiling_of_approved,
-                         "recommended_total", (json_int_t)r[i].recommended_total));
+                         "recommended_total", (json_int_t)r[i].recommended_total, "cases",
+                         r[i].cases_suppressed ? json_string("<3")
+                                               : json_integer((json_int_t)r[i].cases)));
     return reply(resp, json_pack("{s:s, s:o}", "era", "post2025", "rows", a), 200, err);
 }
 

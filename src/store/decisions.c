@@ -708,16 +708,34 @@ static const char sql_indicators[] =
     "    LEFT JOIN commune_mapping m ON sc.commune_era = 'pre2025' AND m.old_code = sc.commune_code"
     "    LEFT JOIN decision_state ds ON ds.submission = s.id"
     "    LEFT JOIN decisions dl ON dl.id = ds.last_id"
-    "   WHERE sc.commune_code IS NOT NULL)"
-    " SELECT g.code, coalesce(c.name, ''), substr(g.day, 1, 7) AS month, count(*),"
-    "        count(*) FILTER (WHERE g.eligible),"
-    "        count(*) FILTER (WHERE g.state = 'approved'),"
-    "        coalesce(sum(g.amount) FILTER (WHERE g.state = 'approved'), 0),"
-    "        coalesce(sum(g.ceiling) FILTER (WHERE g.state = 'approved'), 0),"
-    "        coalesce(sum(g.recommended), 0), c.province_code"
-    "   FROM g LEFT JOIN communes c ON c.era = 'post2025' AND c.code = g.code"
-    "  WHERE ($1::text IS NULL OR g.day >= $1) AND ($2::text IS NULL OR g.day <= $2)"
-    "  GROUP BY g.code, c.name, c.province_code, month ORDER BY g.code NULLS LAST, month";
+    "   WHERE sc.commune_code IS NOT NULL),"
+    " ga AS ("
+    "  SELECT code, substr(day, 1, 7) AS month, count(*) AS surveyed,"
+    "         count(*) FILTER (WHERE eligible) AS eligible,"
+    "         count(*) FILTER (WHERE state = 'approved') AS approved,"
+    "         coalesce(sum(amount) FILTER (WHERE state = 'approved'), 0) AS amount,"
+    "         coalesce(sum(ceiling) FILTER (WHERE state = 'approved'), 0) AS ceiling,"
+    "         coalesce(sum(recommended), 0) AS recommended"
+    "    FROM g WHERE ($1::text IS NULL OR day >= $1) AND ($2::text IS NULL OR day <= $2)"
+    "   GROUP BY 1, 2),"
+    /* Trusted Address cases by the unit's commune and the intake day. */
+    " c AS ("
+    "  SELECT CASE WHEN u.commune_era = 'pre2025' THEN m.new_code ELSE u.commune_code END AS code,"
+    "         to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day"
+    "    FROM cases k JOIN units u ON u.id = k.unit_id"
+    "    LEFT JOIN commune_mapping m ON u.commune_era = 'pre2025' AND m.old_code = u.commune_code),"
+    " ca AS ("
+    "  SELECT code, substr(day, 1, 7) AS month, count(*) AS cases FROM c"
+    "   WHERE ($1::text IS NULL OR day >= $1) AND ($2::text IS NULL OR day <= $2)"
+    "   GROUP BY 1, 2)"
+    " SELECT coalesce(ga.code, ca.code) AS code, coalesce(cm.name, ''),"
+    "        coalesce(ga.month, ca.month) AS month, coalesce(ga.surveyed, 0),"
+    "        coalesce(ga.eligible, 0), coalesce(ga.approved, 0), coalesce(ga.amount, 0),"
+    "        coalesce(ga.ceiling, 0), coalesce(ga.recommended, 0), cm.province_code,"
+    "        coalesce(ca.cases, 0)"
+    "   FROM ga FULL JOIN ca ON ca.code = ga.code AND ca.month = ga.month"
+    "   LEFT JOIN communes cm ON cm.era = 'post2025' AND cm.code = coalesce(ga.code, ca.code)"
+    "  ORDER BY 1 NULLS LAST, 3";
 
 enum tc_status
 tc_indicators(struct tc_db_conn *conn, const char *from, const char *to, struct tc_arena *arena,
@@ -743,6 +761,11 @@ tc_indicators(struct tc_db_conn *conn, const char *from, const char *to, struct 
         rows[i].ceiling_of_approved = tc_db_int(res, i, 7, 0);
         rows[i].recommended_total = tc_db_int(res, i, 8, 0);
         rows[i].province_code = tc_db_value(res, i, 9);
+        rows[i].cases = tc_db_int(res, i, 10, 0);
+        /* Small cells (1 or 2 cases) could point at a person: never shown. */
+        rows[i].cases_suppressed = rows[i].cases > 0 && rows[i].cases < TC_CASES_MIN_CELL;
+        if (rows[i].cases_suppressed)
+            rows[i].cases = 0;
     }
     *out = rows;
     *n_out = tc_db_rows(res);

@@ -503,6 +503,43 @@ pre2025_groups_are_totalled_in_their_new_commune(void **state)
     assert_int_equal(after, before + 1);
 }
 
+static long long
+cases_of(const struct tc_indicator_row *ind, size_t n, const char *code, bool *suppressed)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ind[i].commune_code != NULL && strcmp(ind[i].commune_code, code) == 0 &&
+            (ind[i].cases > 0 || ind[i].cases_suppressed)) {
+            *suppressed = ind[i].cases_suppressed;
+            return ind[i].cases;
+        }
+    *suppressed = false;
+    return 0;
+}
+
+static void
+case_counts_are_shown_only_from_three(void **state)
+{
+    struct fixture *f = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_indicator_row *ind;
+    size_t n;
+    bool suppressed;
+
+    sql(f,
+        "INSERT INTO units (code, name, commune_era, commune_code, province_code, public_key)"
+        " VALUES ('dctc-bl', 'DEMO', 'post2025', '03390', '12', decode(repeat('00', 32), 'hex')),"
+        "        ('dctc-bb', 'DEMO', 'pre2025', '03424', '12', decode(repeat('00', 32), 'hex'))");
+    sql(f, "INSERT INTO cases (unit_id, case_code, form_id)"
+           " SELECT u.id, 'DC-' || lpad(to_hex(g), 8, '0'), 'dctc_case'"
+           "   FROM units u, generate_series(1, 5) g"
+           "  WHERE (u.code = 'dctc-bl' AND g <= 2) OR (u.code = 'dctc-bb' AND g > 2)");
+    assert_int_equal(tc_indicators(f->conn, NULL, NULL, f->arena, &ind, &n, &err), TC_OK);
+    assert_int_equal(cases_of(ind, n, BINH_LU, &suppressed), 0);
+    assert_true(suppressed);                                     /* two cases: a small cell */
+    assert_int_equal(cases_of(ind, n, "03424", &suppressed), 3); /* pre-2025 Bản Bo → new */
+    assert_false(suppressed);
+}
+
 int
 main(void)
 {
@@ -523,6 +560,7 @@ main(void)
         T(exports_hold_no_personal_data),
         T(public_list_and_indicators_count_the_approved),
         T(pre2025_groups_are_totalled_in_their_new_commune),
+        T(case_counts_are_shown_only_from_three),
 #undef T
     };
 
