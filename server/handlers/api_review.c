@@ -650,6 +650,8 @@ tc_handle_export_submissions(struct tc_request *req, struct tc_response *resp, s
     struct tc_principal who;
     struct tc_policy_object what = {0};
     struct tc_export_scope scope = {0};
+    struct tc_policy_subject subject;
+    struct tc_keyring *ring;
     struct tc_table **tables;
     const struct tc_table *chosen = NULL;
     enum format format;
@@ -668,8 +670,12 @@ tc_handle_export_submissions(struct tc_request *req, struct tc_response *resp, s
     scope.commune_era = who.commune_code != NULL ? who.commune_era : NULL;
     scope.commune_code = who.commune_code;
     scope.province_code = who.commune_code == NULL ? who.province_code : NULL;
-    if ((st = tc_export_submissions(tc_req_db(req, err), form, &scope, arena, &tables, &n, err)) !=
-        TC_OK)
+    tc_auth_subject(&who, &subject);
+    ring = tc_policy_allows(who.role, TC_ACT_SUBMISSION_READ_PERSONAL, &subject, &what)
+               ? tc_server_keyring(tc_req_server(req))
+               : NULL;
+    if ((st = tc_export_submissions(tc_req_db(req, err), form, &scope, ring, arena, &tables, &n,
+                                    err)) != TC_OK)
         return st;
     for (size_t i = 0; i < n; i++)
         if ((repeat == NULL && i == 0) ||
@@ -680,9 +686,10 @@ tc_handle_export_submissions(struct tc_request *req, struct tc_response *resp, s
     tc_auth_audit(req, &who, "submission.export", "ok",
                   tc_arena_printf(arena,
                                   "{\"form\": \"%s\", \"rows\": %zu, \"format\": \"%s\", "
-                                  "\"personal\": false}",
+                                  "\"personal\": %s}",
                                   form, tables[0]->n_rows - 1,
-                                  format == FORMAT_CSV ? "csv" : "xlsx"));
+                                  format == FORMAT_CSV ? "csv" : "xlsx",
+                                  ring != NULL ? "true" : "false"));
     return send_tables(
         req, resp, format, format == FORMAT_CSV ? &chosen : (const struct tc_table *const *)tables,
         format == FORMAT_CSV ? 1 : n,
