@@ -33,7 +33,7 @@ parse_args(int argc, char **argv, struct demo_args *a)
         if (strcmp(argv[i], "--forms") == 0 && i + 1 < argc)
             a->forms_dir = argv[++i];
         else if (strcmp(argv[i], "--year") == 0 && i + 1 < argc)
-            a->year = atoi(argv[++i]);
+            a->year = (int)strtol(argv[++i], NULL, 10); /* range checked below */
         else
             return -1;
     }

@@ -32,6 +32,7 @@ parse_commune(struct tc_arena *arena, const char *s, const char **era, const cha
 {
     const char *colon = s != NULL ? strchr(s, ':') : NULL;
 
+    *era = *code = NULL;
     if (s == NULL)
         return tc_fail(err, TC_EINVAL, "parameter \"%s\" is required", "commune");
     if (colon == NULL || strlen(colon + 1) != CODE_LEN ||
@@ -50,6 +51,7 @@ parse_year(const char *s, int *out, struct tc_error *err)
     char *end = NULL;
     long y = s != NULL ? strtol(s, &end, 10) : 0;
 
+    *out = 0;
     if (s == NULL)
         return tc_fail(err, TC_EINVAL, "parameter \"%s\" is required", "year");
     if (end == s || *end != '\0' || y < 2021 || y > 2100)
@@ -213,7 +215,7 @@ tc_handle_review_queue(struct tc_request *req, struct tc_response *resp, struct 
 {
     struct tc_arena *arena = tc_req_arena(req);
     struct tc_principal who;
-    struct commune_year cy;
+    struct commune_year cy = {0};
     struct tc_allocation_bar bar;
     struct tc_group *groups;
     struct tc_level *levels;
@@ -246,6 +248,7 @@ parse_id(const char *s, long long *out, struct tc_error *err)
     char *end = NULL;
     long long v = s != NULL ? strtoll(s, &end, 10) : 0;
 
+    *out = 0;
     if (s == NULL || end == s || *end != '\0' || v <= 0)
         return tc_fail(err, TC_ENOTFOUND, "no group \"%s\"", s != NULL ? s : "");
     *out = v;
@@ -318,7 +321,7 @@ enum tc_status
 tc_handle_review_group(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
     struct tc_principal who;
-    struct tc_group g;
+    struct tc_group g = {0};
     enum tc_status st;
 
     if ((st = tc_auth_require(req, &who, err)) != TC_OK ||
@@ -354,7 +357,7 @@ enum tc_status
 tc_handle_review_decide(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
     struct tc_principal who;
-    struct tc_group g;
+    struct tc_group g = {0};
     struct tc_decision_new d = {0};
     struct tc_db_conn *conn;
     enum tc_status st;
@@ -474,6 +477,7 @@ enum format { FORMAT_JSON, FORMAT_CSV, FORMAT_XLSX, FORMAT_HTML };
 static enum tc_status
 parse_format(const char *s, bool html_ok, bool json_ok, enum format *out, struct tc_error *err)
 {
+    *out = FORMAT_JSON;
     if (s == NULL || (json_ok && strcmp(s, "json") == 0))
         *out = json_ok ? FORMAT_JSON : FORMAT_CSV;
     else if (strcmp(s, "csv") == 0)
@@ -607,7 +611,7 @@ tc_handle_public_list(struct tc_request *req, struct tc_response *resp, struct t
 {
     struct tc_arena *arena = tc_req_arena(req);
     struct tc_principal who;
-    struct commune_year cy;
+    struct commune_year cy = {0};
     struct tc_public_row *rows;
     const struct tc_table *table;
     enum format format;

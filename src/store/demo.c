@@ -470,7 +470,7 @@ ingest_one(const struct demo_ctx *d, int i, struct tc_arena *arena, struct tc_er
     struct tc_strbuf xml = TC_STRBUF_INIT(1u << 16);
     struct tc_submission *sub;
     struct tc_ingest in = {.form = d->form, .form_id = "livelihood_needs"};
-    struct tc_ingest_result r;
+    struct tc_ingest_result r = {0};
     struct score_ctx sc = {.rs = d->rs};
     struct tc_personal_sealed sealed;
     unsigned char digest[crypto_hash_sha256_BYTES];
