@@ -13,6 +13,7 @@
 #include "http.h"
 #include "json_body.h"
 #include "tincay/arena.h"
+#include "tincay/audit.h"
 #include "tincay/config.h"
 #include "tincay/db.h"
 #include "tincay/decisions.h"
@@ -433,6 +434,24 @@ tc_handle_allocations_get(struct tc_request *req, struct tc_response *resp, stru
     return reply(resp, json_pack("{s:o}", "allocations", list), 200, err);
 }
 
+/* The allocation and its audit row, in one transaction. */
+struct allocation_set {
+    const char *commune;
+    int year;
+    long long amount;
+    struct tc_audit_event event;
+    struct tc_arena *arena;
+};
+
+static enum tc_status
+allocation_set_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
+{
+    const struct allocation_set *a = ctx;
+    enum tc_status st = tc_allocation_set(conn, a->commune, a->year, a->amount, err);
+
+    return st == TC_OK ? tc_audit_append(conn, &a->event, a->arena, err) : st;
+}
+
 enum tc_status
 tc_handle_allocations_put(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
@@ -440,6 +459,8 @@ tc_handle_allocations_put(struct tc_request *req, struct tc_response *resp, stru
     struct tc_principal who;
     struct tc_policy_object what;
     struct tc_allocation_bar bar;
+    struct allocation_set set;
+    struct tc_db_conn *conn;
     const char *commune, *era, *code;
     json_t *body, *year, *amount;
     enum tc_status st;
@@ -459,14 +480,26 @@ tc_handle_allocations_put(struct tc_request *req, struct tc_response *resp, stru
         return tc_fail(err, TC_EINVAL, "field \"%s\" must be a whole number", "year");
     if (!json_is_integer(amount) || json_integer_value(amount) < 0)
         return tc_fail(err, TC_EINVAL, "field \"%s\" must be a whole number", "amount");
-    if ((st = tc_allocation_set(tc_req_db(req, err), commune, (int)json_integer_value(year),
-                                (long long)json_integer_value(amount), err)) != TC_OK ||
-        (st = tc_allocation_get(tc_req_db(req, err), era, code, (int)json_integer_value(year),
-                                arena, &bar, err)) != TC_OK)
+    set = (struct allocation_set){
+        .commune = commune,
+        .year = (int)json_integer_value(year),
+        .amount = (long long)json_integer_value(amount),
+        .event = {.actor_kind = "user",
+                  .actor_id = who.id,
+                  .actor_login = who.login,
+                  .action = "allocation.set",
+                  .object_kind = "allocation",
+                  .object_id = commune,
+                  .client_addr = tc_req_client_addr(req),
+                  .detail_json = tc_arena_printf(arena, "{\"year\": %d, \"amount\": %lld}",
+                                                 (int)json_integer_value(year),
+                                                 (long long)json_integer_value(amount))},
+        .arena = arena};
+    if ((conn = tc_req_db(req, err)) == NULL)
+        return err->status;
+    if ((st = tc_db_transact(conn, false, allocation_set_txn, &set, err)) != TC_OK ||
+        (st = tc_allocation_get(conn, era, code, set.year, arena, &bar, err)) != TC_OK)
         return st;
-    tc_auth_audit(req, &who, "allocation.set", "ok",
-                  tc_arena_printf(arena, "{\"commune\": \"%s:%s\", \"year\": %d, \"amount\": %lld}",
-                                  era, code, bar.year, bar.amount));
     return reply(resp, json_pack("{s:o}", "allocation", allocation_json(&bar)), 200, err);
 }
 

@@ -150,6 +150,26 @@ audit_rows(const struct env *env, const char *action, const char *login, const c
     return n;
 }
 
+/* Export rows of `login` whose audit detail says personal values were opened. */
+static long long
+audit_personal(const struct env *env, const char *login)
+{
+    static const char sql[] = "SELECT count(*) FROM audit_log WHERE action = 'submission.export'"
+                              " AND actor_login = $1 AND (detail->>'personal')::boolean";
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = tc_db_acquire(env->pool, 5000, &err);
+    struct tc_arena *arena = tc_arena_create(512);
+    struct tc_db_result *res;
+    long long n;
+
+    assert_non_null(conn);
+    assert_int_equal(tc_db_exec(conn, sql, 1, &login, arena, &res, &err), TC_OK);
+    n = tc_db_int(res, 0, 0, -1);
+    tc_arena_destroy(arena);
+    tc_db_release(env->pool, conn);
+    return n;
+}
+
 /* The id of the queue's group at `rank` (1-based), as the reviewer sees it. */
 static long long
 group_at(const struct env *env, int rank)
@@ -535,6 +555,8 @@ submission_exports_protect_personal_fields_and_refuse_viewers(void **state)
     assert_memory_equal(tc_strbuf_str(&r.body), "PK\x03\x04", 4);
     reply_free(&r);
     assert_int_equal(audit_rows(env, "submission.export", "demo.reviewer", "ok"), 1);
+    assert_int_equal(audit_personal(env, "demo.reviewer"), 1); /* said so in the audit row */
+    assert_int_equal(audit_personal(env, "demo.approver"), 0);
     assert_int_equal(audit_rows(env, "submission.export", "demo.approver", "ok"), 2);
     http(env, "demo.viewer", "GET", main_csv, NULL, NULL, &r);
     expect(&r, 403);
