@@ -72,6 +72,10 @@ static const struct command commands[] = {
      "Import the support registry (program,year,registration_number,group_name,commune,\n"
      "content,amount) for the duplicate-support gate; group names are kept only as blind\n"
      "indexes."},
+    {"demo", tc_cmd_demo, "demo load [--forms DIR] [--year YYYY]",
+     "Fill an EMPTY database with a labelled demonstration (not official figures): Tam Đường\n"
+     "areas, demo norms and allocations, one account per role (passwords shown once), the\n"
+     "livelihood form and 36 scored groups. README.md, \"Trying it\"."},
 };
 
 static void

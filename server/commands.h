@@ -19,5 +19,6 @@ int tc_cmd_rules(int argc, char **argv);
 int tc_cmd_norms(int argc, char **argv);
 int tc_cmd_areas(int argc, char **argv);
 int tc_cmd_support(int argc, char **argv);
+int tc_cmd_demo(int argc, char **argv);
 
 #endif /* TC_COMMANDS_H */

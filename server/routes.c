@@ -2,6 +2,7 @@
 
 #include "handlers/api_forms.h"
 #include "handlers/api_submissions.h"
+#include "handlers/api_review.h"
 #include "handlers/health.h"
 #include "handlers/openrosa.h"
 #include "handlers/session.h"
@@ -88,6 +89,24 @@ const struct tc_route tc_routes[] = {
      .max_body = TC_SESSION_BODY_MAX},
     {.method = "DELETE", .pattern = "/api/v1/session", .handler = tc_handle_session_delete},
     {.method = "GET", .pattern = "/api/v1/me", .handler = tc_handle_me},
+    {.method = "GET", .pattern = "/api/v1/review/queue", .handler = tc_handle_review_queue},
+    {.method = "GET", .pattern = "/api/v1/review/groups/:id", .handler = tc_handle_review_group},
+    {.method = "POST",
+     .pattern = "/api/v1/review/groups/:id/decisions",
+     .handler = tc_handle_review_decide,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_API_REVIEW_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/allocations", .handler = tc_handle_allocations_get},
+    {.method = "PUT",
+     .pattern = "/api/v1/allocations",
+     .handler = tc_handle_allocations_put,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_API_REVIEW_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/public-list", .handler = tc_handle_public_list},
+    {.method = "GET",
+     .pattern = "/api/v1/exports/submissions",
+     .handler = tc_handle_export_submissions},
+    {.method = "GET", .pattern = "/api/v1/reports/indicators", .handler = tc_handle_indicators},
     {.method = "GET", .pattern = "/static/:name", .handler = tc_handle_static},
     /* The web interface: HTML pages, HTML errors, forms posted urlencoded. */
     {.method = "GET", .pattern = "/", .handler = tc_page_root, .render_err = tc_web_render_error},
