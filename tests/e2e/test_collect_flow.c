@@ -534,6 +534,13 @@ collect_downloads_forms_and_media(void **state)
     reply_free(&m);
     reply_free(&f);
 
+    /* ?formID= lists that form only. */
+    get(keyed(env.token, "/formList?formID=binaryType"), NULL, &r);
+    assert_openrosa(&r, 200);
+    assert_non_null(xform_block(tc_strbuf_str(&r.body), "binaryType"));
+    assert_null(xform_block(tc_strbuf_str(&r.body), "external-select-csv"));
+    reply_free(&r);
+
     /* HEAD /submission: 204 with the accepted length; anonymous at the root: 401 + Basic. */
     request("HEAD", keyed(env.token, "/submission"), NULL, 0, NULL, 0, NULL, NULL, &r);
     assert_openrosa(&r, 204);
