@@ -112,7 +112,7 @@ append_body(struct tc_strbuf *sb, enum tc_lang lang, const struct tc_form_row *r
 {
     tc_strbuf_appends(sb, "<body>\n<p id=\"fill-status\" class=\"fill-status\" role=\"status\" "
                           "aria-live=\"polite\"");
-    append_attr(sb, "data-text-sending", tc_tr(lang, "Sending the form…"));
+    append_attr(sb, "data-text-sending", tc_tr(lang, "Sending the form..."));
     append_attr(sb, "data-text-sent", tc_tr(lang, "The form was received."));
     append_attr(sb, "data-text-offline",
                 tc_tr(lang, "The server could not be reached: the form was not sent."));
