@@ -1,5 +1,6 @@
 #include "routes.h"
 
+#include "handlers/api_review.h"
 #include "handlers/health.h"
 #include "handlers/session.h"
 #include "web/page.h"
@@ -78,5 +79,23 @@ const struct tc_route tc_routes[] = {
      .body = TC_BODY_BUFFERED,
      .max_body = TC_WEB_FORM_MAX,
      .render_err = tc_web_render_error},
+    {.method = "GET", .pattern = "/api/v1/review/queue", .handler = tc_handle_review_queue},
+    {.method = "GET", .pattern = "/api/v1/review/groups/:id", .handler = tc_handle_review_group},
+    {.method = "POST",
+     .pattern = "/api/v1/review/groups/:id/decisions",
+     .handler = tc_handle_review_decide,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_API_REVIEW_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/allocations", .handler = tc_handle_allocations_get},
+    {.method = "PUT",
+     .pattern = "/api/v1/allocations",
+     .handler = tc_handle_allocations_put,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_API_REVIEW_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/public-list", .handler = tc_handle_public_list},
+    {.method = "GET",
+     .pattern = "/api/v1/exports/submissions",
+     .handler = tc_handle_export_submissions},
+    {.method = "GET", .pattern = "/api/v1/reports/indicators", .handler = tc_handle_indicators},
 };
 const size_t tc_routes_count = sizeof(tc_routes) / sizeof(tc_routes[0]);
