@@ -128,8 +128,9 @@ struct arrival {
 };
 
 static const char sql_insert_submission[] =
-    "INSERT INTO submissions (form, form_id, form_version, instance_id, xml, xml_sha256, values)"
-    " VALUES ($1::bigint, 'livelihood_needs', '2026112901', $2, '\\x3c646174612f3e',"
+    "INSERT INTO submissions (form, form_id, form_version, instance_id, xml_sealed, key_id,"
+    "                         xml_sha256, values)"
+    " VALUES ($1::bigint, 'livelihood_needs', '2026112901', $2, '\\x3c646174612f3e', 'test',"
     " repeat('0', 64), $3::jsonb) RETURNING id";
 
 /*
