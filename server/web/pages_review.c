@@ -882,7 +882,7 @@ decision_forms(struct tc_page *p, const struct tc_group *g, const struct tc_leve
 }
 
 static void
-group_summary(struct tc_page *p, const struct tc_group *g, const struct tc_group_facts *f)
+group_summary(struct tc_page *p, const struct tc_group *g, const struct tc_group_facts *f, int rank)
 {
     struct tc_arena *arena = tc_req_arena(p->req);
     char commune[64], members[64];
@@ -901,9 +901,30 @@ group_summary(struct tc_page *p, const struct tc_group *g, const struct tc_group
     fact(p, tc_tr(p->lang, "Eligible"), g->eligible ? tc_tr(p->lang, "yes") : tc_tr(p->lang, "no"));
     fact(p, tc_tr(p->lang, "Total score"), score_text(arena, g->total));
     fact(p, tc_tr(p->lang, "Rank in the commune"),
-         g->rank > 0 && g->eligible ? tc_arena_printf(arena, "%d", g->rank) : NULL);
+         rank > 0 && g->eligible ? tc_arena_printf(arena, "%d", rank) : NULL);
     fact(p, tc_tr(p->lang, "Decision"), state_text(p, g));
     tc_html_raw(p->out, "</dl>");
+}
+
+/* The group's place in its commune's queue (tc_group_get does not rank); 0 when none. */
+static enum tc_status
+rank_of(struct tc_db_conn *conn, struct tc_arena *arena, const struct tc_group *g, int *rank,
+        struct tc_error *err)
+{
+    struct tc_group *queue;
+    size_t n;
+    enum tc_status st;
+
+    *rank = 0;
+    if (!g->eligible || g->commune_era == NULL || g->commune_code == NULL)
+        return TC_OK;
+    if ((st = tc_queue(conn, g->commune_era, g->commune_code, g->year, arena, &queue, &n, err)) !=
+        TC_OK)
+        return st;
+    for (size_t i = 0; i < n; i++)
+        if (queue[i].submission == g->submission)
+            *rank = queue[i].rank;
+    return TC_OK;
 }
 
 static enum tc_status
@@ -917,6 +938,7 @@ render_group(struct tc_request *req, struct tc_response *resp, const struct tc_p
     struct tc_decision *decisions;
     struct tc_level *levels = NULL;
     size_t n_decisions, n_levels = 0;
+    int rank = 0;
     struct tc_strbuf back = TC_STRBUF_INIT(URL_MAX);
     json_t *texts;
     struct tc_page p;
@@ -931,6 +953,8 @@ render_group(struct tc_request *req, struct tc_response *resp, const struct tc_p
          (st = tc_levels_list(conn, g->commune_era, arena, &levels, &n_levels, err)) != TC_OK) ||
         (st = tc_page_init(&p, req, resp, who, err)) != TC_OK)
         return st;
+    if ((st = rank_of(conn, arena, g, &rank, err)) != TC_OK)
+        return st;
     texts = parsed(req, g->texts_json);
     tc_page_begin(&p, g->group_name[0] != '\0' ? g->group_name : g->instance_id);
     if (message != NULL)
@@ -943,7 +967,7 @@ render_group(struct tc_request *req, struct tc_response *resp, const struct tc_p
              NULL);
         tc_html_raw(p.out, "</p>");
     }
-    group_summary(&p, g, &facts);
+    group_summary(&p, g, &facts, rank);
     gates_table(&p, g, texts);
     points_table(&p, g, texts);
     ties_list(&p, g, texts);

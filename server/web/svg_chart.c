@@ -10,7 +10,8 @@
 #define MIN_WIDTH    480
 #define MARGIN_LEFT  72
 #define MARGIN_RIGHT 16
-#define MARGIN_TOP   44
+#define MARGIN_TOP   44 /* the unit and the axis's top tick, under the legend */
+#define LEGEND_ROW   18
 #define LABELS_FLAT  40 /* room for the group labels under the axis */
 #define LABELS_SLANT 88 /* ... when they are slanted */
 #define GROUP_GAP    18
@@ -99,8 +100,35 @@ tc_svg_nice_step(double max, int n_ticks)
     return (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
 }
 
+static int
+legend_entry_width(const char *name)
+{
+    return 16 + (int)strlen(name != NULL ? name : "") * CHAR_WIDTH + 16;
+}
+
+/* Rows the legend takes at `width` (0 for a single series). */
+static int
+legend_rows(const struct tc_svg_chart *c, size_t n_series, int width)
+{
+    int rows = 1, x = MARGIN_LEFT;
+
+    if (n_series < 2)
+        return 0;
+    for (size_t s = 0; s < n_series; s++) {
+        int w = legend_entry_width(c->series != NULL ? c->series[s] : NULL);
+
+        if (x + w > width && x > MARGIN_LEFT) {
+            rows++;
+            x = MARGIN_LEFT;
+        }
+        x += w;
+    }
+    return rows;
+}
+
 struct layout {
     int width, height, plot_w, plot_h, slot, bar_w;
+    int top; /* of the plot: under the legend's rows and the unit */
     double axis_max, step;
     bool slant;
 };
@@ -132,8 +160,9 @@ plan(const struct tc_svg_chart *c, size_t n_series, struct layout *l)
         l->width = MIN_WIDTH;
         l->plot_w = MIN_WIDTH - MARGIN_LEFT - MARGIN_RIGHT;
     }
-    l->height = CHART_HEIGHT + (l->slant ? LABELS_SLANT - LABELS_FLAT : 0);
+    l->top = MARGIN_TOP + legend_rows(c, n_series, l->width) * LEGEND_ROW;
     l->plot_h = CHART_HEIGHT - MARGIN_TOP - LABELS_FLAT;
+    l->height = l->top + l->plot_h + (l->slant ? LABELS_SLANT : LABELS_FLAT);
     l->step = tc_svg_nice_step(max > 0 ? max : 1, 5);
     if (whole && l->step < 1)
         l->step = 1;
@@ -143,17 +172,17 @@ plan(const struct tc_svg_chart *c, size_t n_series, struct layout *l)
 static int
 y_of(const struct layout *l, double v)
 {
-    return MARGIN_TOP + l->plot_h - (int)lround(v / l->axis_max * l->plot_h);
+    return l->top + l->plot_h - (int)lround(v / l->axis_max * l->plot_h);
 }
 
 static void
 axis(struct tc_strbuf *sb, const struct tc_svg_chart *c, const struct layout *l)
 {
-    int bottom = MARGIN_TOP + l->plot_h;
+    int bottom = l->top + l->plot_h;
 
     tc_strbuf_appends(sb, "<g class=\"axis\" font-size=\"12\" fill=\"#222\">");
     if (c->unit != NULL) {
-        tc_strbuf_appendf(sb, "<text x=\"%d\" y=\"%d\">", 4, MARGIN_TOP - 28);
+        tc_strbuf_appendf(sb, "<text x=\"%d\" y=\"%d\">", 4, l->top - 24);
         text(sb, c->unit);
         tc_strbuf_appends(sb, "</text>");
     }
@@ -175,29 +204,32 @@ axis(struct tc_strbuf *sb, const struct tc_svg_chart *c, const struct layout *l)
         tc_strbuf_appends(sb, "</text>");
     }
     tc_strbuf_appendf(sb, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#555\"/></g>",
-                      MARGIN_LEFT, MARGIN_TOP - 8, MARGIN_LEFT, bottom);
+                      MARGIN_LEFT, l->top - 8, MARGIN_LEFT, bottom);
 }
 
 static void
 legend(struct tc_strbuf *sb, const struct tc_svg_chart *c, size_t n_series, int width)
 {
-    int x = MARGIN_LEFT;
+    int x = MARGIN_LEFT, y = 4;
 
     if (n_series < 2)
         return;
     tc_strbuf_appends(sb, "<g class=\"legend\" font-size=\"12\" fill=\"#222\">");
     for (size_t s = 0; s < n_series; s++) {
-        const char *name = c->series[s] != NULL ? c->series[s] : "";
+        const char *name = c->series != NULL && c->series[s] != NULL ? c->series[s] : "";
+        int w = legend_entry_width(name);
 
-        if (x + 120 > width && s > 0)
-            break; /* the table beside the chart names every series anyway */
+        if (x + w > width && x > MARGIN_LEFT) {
+            x = MARGIN_LEFT;
+            y += LEGEND_ROW;
+        }
         tc_strbuf_appendf(sb,
                           "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
                           "<text x=\"%d\" y=\"%d\">",
-                          x, 4, palette[s], x + 16, 14);
+                          x, y, palette[s], x + 16, y + 10);
         text(sb, name);
         tc_strbuf_appends(sb, "</text>");
-        x += 16 + (int)strlen(name) * CHAR_WIDTH + 16;
+        x += w;
     }
     tc_strbuf_appends(sb, "</g>");
 }
@@ -208,7 +240,7 @@ bar(struct tc_strbuf *sb, const struct tc_svg_chart *c, const struct layout *l, 
 {
     const struct tc_svg_group *grp = &c->groups[g];
     const char *series = c->series != NULL && c->series[s] != NULL ? c->series[s] : "";
-    int bottom = MARGIN_TOP + l->plot_h;
+    int bottom = l->top + l->plot_h;
     char value[48];
 
     if (grp->suppressed[s]) {
@@ -243,7 +275,7 @@ bar(struct tc_strbuf *sb, const struct tc_svg_chart *c, const struct layout *l, 
 static void
 group_label(struct tc_strbuf *sb, const struct layout *l, const char *label, int center)
 {
-    int y = MARGIN_TOP + l->plot_h + 18;
+    int y = l->top + l->plot_h + 18;
 
     if (l->slant)
         tc_strbuf_appendf(sb,

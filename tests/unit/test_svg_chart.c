@@ -175,6 +175,34 @@ empty_and_odd_values_still_draw_an_axis(void **state)
 }
 
 static void
+a_long_legend_wraps_instead_of_losing_a_series(void **state)
+{
+    const char *series[] = {"Số tiền được phê duyệt trong năm",
+                            "Tổng mức tối đa định mức của các nhóm được duyệt", "Tổng mức đề xuất"};
+    const struct tc_svg_group groups[] = {{.label = "Bình Lư", .values = {57.6, 80, 236.8}}};
+    const struct tc_svg_chart c = {.id = "money",
+                                   .title = "t",
+                                   .desc = "d",
+                                   .series = series,
+                                   .n_series = 3,
+                                   .groups = groups,
+                                   .n_groups = 1};
+    struct tc_strbuf sb = TC_STRBUF_INIT(1 << 16);
+    const char *svg;
+
+    (void)state;
+    tc_svg_bar_chart(&sb, &c);
+    svg = tc_strbuf_str(&sb);
+    assert_int_equal(count(svg, "//s:g[@class = 'legend']/s:text"), 3);
+    /* Two rows at least, and the plot starts under the last one. */
+    assert_int_equal(count(svg, "//s:g[@class = 'legend']/s:rect[@y = '4']") < 3, 1);
+    assert_int_equal(count(svg, "//s:rect[@class = 'bar s2'][@y > 4 + 18]"), 1);
+    assert_int_equal(count(svg, "//s:rect[contains(@class, 'bar')][@y + @height > /s:svg/@height]"),
+                     0);
+    tc_strbuf_cleanup(&sb);
+}
+
+static void
 share_bar_fills_its_part(void **state)
 {
     struct tc_strbuf sb = TC_STRBUF_INIT(1 << 16);
@@ -202,6 +230,7 @@ main(void)
         cmocka_unit_test(one_bar_per_shown_value_with_accessible_names),
         cmocka_unit_test(labels_and_ids_are_escaped),
         cmocka_unit_test(empty_and_odd_values_still_draw_an_axis),
+        cmocka_unit_test(a_long_legend_wraps_instead_of_losing_a_series),
         cmocka_unit_test(share_bar_fills_its_part),
     };
 
