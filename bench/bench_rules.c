@@ -131,7 +131,7 @@ static const char sql_fill[] =
     "INSERT INTO submissions (form, form_id, form_version, instance_id, xml_sealed, key_id,"
     "                         xml_sha256, values)"
     " SELECT $1::bigint, 'livelihood_needs', '2026112901', 'uuid:bench-' || $3 || '-' || i,"
-    "   '\\x3c646174612f3e'::bytea, 'bench', repeat('0', 64), jsonb_build_object("
+    "   '\\x00'::bytea, 'bench', repeat('0', 64), jsonb_build_object("
     "   'survey_date', '2026-03-' || lpad((1 + i % 28)::text, 2, '0'),"
     "   'consent', CASE WHEN i % 50 = 0 THEN 'no' ELSE 'yes' END,"
     "   'location', jsonb_build_object('commune', 'post2025:' ||"

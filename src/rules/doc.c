@@ -166,14 +166,15 @@ read_string(struct json_reader *r)
     return (long)n;
 }
 
+/* An element name: ASCII letters, digits, _ - . and any non-ASCII (UTF-8) letter bytes. */
 static bool
 valid_name(const char *s)
 {
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' || (*s & 0x80)))
         return false;
     for (s++; *s != '\0'; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '_' || *s == '-' || *s == '.'))
+              *s == '_' || *s == '-' || *s == '.' || (*s & 0x80)))
             return false;
     return true;
 }

@@ -258,7 +258,7 @@ registry_facts(struct tc_db_conn *conn, struct item *items, size_t n, struct tc_
                struct tc_error *err)
 {
     struct tc_strbuf regs = TC_STRBUF_INIT(64u << 20), idxs = TC_STRBUF_INIT(64u << 20);
-    struct tc_db_result *res;
+    struct tc_db_result *res = NULL;
     enum tc_status st;
 
     tc_strbuf_appendc(&regs, '[');
@@ -700,11 +700,21 @@ rescore_all(struct tc_db_conn *conn, const struct tc_ruleset *rs, long long job_
     tc_arena_destroy(arena);
     if (st == TC_OK)
         st = tc_job_progress(conn, job_id, 0, total, err);
+    /*
+     * Scores are derived data and the job is finished only after the last batch: a batch lost
+     * in a crash is written again when the job re-runs, so its commits need not wait for disk.
+     */
+    if (st == TC_OK)
+        st = tc_db_exec_simple(conn, "SET synchronous_commit = off", err);
     while (st == TC_OK) {
         if ((st = rescore_page(conn, rs, &last, batch, &n, err)) != TC_OK || n == 0)
             break;
         *done += (long long)n;
         st = tc_job_progress(conn, job_id, *done, total > *done ? total : *done, err);
+    }
+    {
+        struct tc_error ignored = TC_ERROR_INIT(err->lang);
+        (void)tc_db_exec_simple(conn, "RESET synchronous_commit", &ignored);
     }
     return st;
 }

@@ -129,13 +129,13 @@ struct arrival {
 
 static const char sql_insert_submission[] =
     "INSERT INTO submissions (form, form_id, form_version, instance_id, xml_sealed, key_id,"
-    "                         xml_sha256, values)"
-    " VALUES ($1::bigint, 'livelihood_needs', '2026112901', $2, '\\x3c646174612f3e', 'test',"
-    " repeat('0', 64), $3::jsonb) RETURNING id";
+    " xml_sha256, values) VALUES ($1::bigint, 'livelihood_needs', '2026112901', $2,"
+    " '\\x00', 'test', repeat('0', 64), $3::jsonb) RETURNING id";
 
 /*
  * What the OpenRosa path does: the submission row and its score in one transaction (the
- * row is inserted directly here; tc_submission_store runs its own transaction).
+ * row is inserted directly here; tc_submission_store runs its own transaction). The form
+ * has personal fields, so its XML is sealed: scores come from the plain values JSON only.
  */
 static enum tc_status
 arrive_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)

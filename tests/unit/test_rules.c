@@ -723,6 +723,48 @@ texts_are_json_with_the_proposal_marked(void **state)
     json_decref(j);
 }
 
+/* The values JSON reader: what it builds, and what it refuses. */
+static void
+values_json_becomes_the_instance(void **state)
+{
+    struct fixture *fx = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_rules_doc *doc = NULL;
+    struct tc_score s;
+    struct tc_score_facts f = base_facts();
+    static const char *const bad[] = {
+        "",
+        "[]",
+        "{",
+        "{\"a\":}",
+        "{\"a\":\"x}",
+        "{\"a\":\"\\u00\"}",
+        "{\"a\":\"\\ud800\"}",
+        "{\"a\":\"\\u0000\"}",
+        "{\"1a\":\"x\"}",
+        "{\"a\":1} x",
+        "{\"a\":tru e}",
+        "{\"a\":<b/>}",
+        "{\"a\":\"\x01\"}",
+    };
+    /* escapes, a surrogate pair, numbers, null, nested arrays of objects */
+    const char *json = "{\"location\":{\"commune\":\"post2025:03390\",\"village_name\":"
+                       "\"B\\u1ea3n \\\"Hon\\\" \\ud83d\\ude00\"},\"survey_date\":\"2026-03-15\","
+                       "\"needs\":{\"need\":[{\"need_cost\":3},{\"need_cost\":4.5}],"
+                       "\"needs_cost_total\":7.5,\"counterpart_total\":null}}";
+
+    assert_int_equal(tc_rules_doc_from_json(json, "data", &doc, &err), TC_OK);
+    assert_int_equal(tc_rules_eval(fx->rs, doc, &f, fx->arena, &s, &err), TC_OK);
+    tc_rules_doc_free(doc);
+    assert_string_equal(s.keys.village_name, "Bản \"Hon\" \xf0\x9f\x98\x80");
+    assert_true(s.keys.has_need && s.keys.need == 7.5); /* null counterpart reads as 0 */
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (tc_rules_doc_from_json(bad[i], "data", &doc, &err) != TC_EINVAL)
+            fail_msg("accepted %s", bad[i]);
+        assert_null(doc);
+    }
+}
+
 static void
 names_normalise(void **state)
 {
@@ -747,6 +789,7 @@ main(void)
         cmocka_unit_test(load_errors_name_the_line),
         cmocka_unit_test(load_errors_of_the_header),
         cmocka_unit_test(texts_are_json_with_the_proposal_marked),
+        cmocka_unit_test(values_json_becomes_the_instance),
         cmocka_unit_test(names_normalise),
     };
 
