@@ -32,6 +32,16 @@ static const struct command commands[] = {
      "A password is read from stdin when it is not a terminal, else generated and shown once.\n"
      "Roles: admin, collector, host, escrow, reviewer, approver, viewer. CODE: \"03388\" (the\n"
      "communes since 1 July 2025) or \"pre2025:03388\"."},
+    {"unit", tc_cmd_unit, "unit add|list|invite|join|remove ...",
+     "Trusted Address units. `unit add CODE --name NAME --commune CODE` (its key is sealed to\n"
+     "the province's escrow officer); `unit list`; `unit invite CODE --by LOGIN` (a member or\n"
+     "the escrow officer; their password on stdin) prints a one-time invitation; `unit join\n"
+     "LOGIN` (the invitation, then LOGIN's password, on stdin) makes a host a member; `unit\n"
+     "remove CODE LOGIN` deletes a member's key."},
+    {"keys", tc_cmd_keys, "keys status|rotate",
+     "The server's key file (TINCAY_KEY_FILE). `keys status`: data keys per key id; `keys\n"
+     "rotate`: a new current key, every data key re-wrapped under it while the server runs,\n"
+     "and old keys no data key uses are dropped."},
     {"rules", tc_cmd_rules, "rules load|activate|work|allocation ...",
      "Eligibility rulesets (docs/rules.md). `rules load FILE` stores a ruleset checked against "
      "its\n"
@@ -47,8 +57,9 @@ static const struct command commands[] = {
      "code, village name; unverified rows fail the area gate); `areas villages-csv DIR` writes\n"
      "the survey's villages.csv media from the village rows."},
     {"support", tc_cmd_support, "support import FILE.csv [--source NAME]",
-     "Import the support registry (program,year,registration_number,group_name,commune,content,\n"
-     "amount) used by the duplicate-support gate; group names are kept only as blind indexes."},
+     "Import the support registry (program,year,registration_number,group_name,commune,\n"
+     "content,amount) for the duplicate-support gate; group names are kept only as blind\n"
+     "indexes."},
     {"demo", tc_cmd_demo, "demo load [--forms DIR] [--year YYYY]",
      "Fill an EMPTY database with a labelled demonstration (not official figures): Tam Đường\n"
      "areas, demo norms and allocations, one account per role (passwords shown once), the\n"

@@ -8,6 +8,7 @@
 #include "cli_db.h"
 #include "commands.h"
 #include "tincay/demo.h"
+#include "tincay/keyfile.h"
 #include "tincay/password.h"
 
 #define USAGE "usage: tincay demo load [--forms DIR] [--year YYYY]\n"
@@ -32,7 +33,7 @@ parse_args(int argc, char **argv, struct demo_args *a)
         if (strcmp(argv[i], "--forms") == 0 && i + 1 < argc)
             a->forms_dir = argv[++i];
         else if (strcmp(argv[i], "--year") == 0 && i + 1 < argc)
-            a->year = atoi(argv[++i]);
+            a->year = (int)strtol(argv[++i], NULL, 10); /* range checked below */
         else
             return -1;
     }
@@ -60,6 +61,7 @@ tc_cmd_demo(int argc, char **argv)
     struct tc_error err = TC_ERROR_INIT(tc_cli_lang());
     struct tc_cli_db db = {0};
     struct tc_password_gate *gate = NULL;
+    struct tc_keyring *ring = NULL;
     struct tc_demo demo;
     struct demo_args a;
     int rc = 1;
@@ -70,13 +72,15 @@ tc_cmd_demo(int argc, char **argv)
     }
     if ((gate = tc_password_gate_create(1, 60000, TC_PASSWORD_INTERACTIVE, &err)) == NULL ||
         tc_cli_db_open(&db, true, &err) != TC_OK ||
-        tc_demo_load(db.conn, gate, a.forms_dir, a.year, NULL, &demo, &err) != TC_OK) {
+        tc_keyring_open(db.cfg.key_file, true, &ring, &err) != TC_OK ||
+        tc_demo_load(db.conn, gate, ring, a.forms_dir, a.year, NULL, &demo, &err) != TC_OK) {
         rc = tc_cli_fail(&err);
     } else {
         print_demo(&demo);
         rc = 0;
     }
     sodium_memzero(&demo, sizeof(demo));
+    tc_keyring_close(ring);
     tc_cli_db_close(&db);
     tc_password_gate_destroy(gate);
     return rc;

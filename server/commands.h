@@ -18,7 +18,5 @@ int tc_cmd_norms(int argc, char **argv);
 int tc_cmd_areas(int argc, char **argv);
 int tc_cmd_support(int argc, char **argv);
 int tc_cmd_demo(int argc, char **argv);
-int tc_cmd_unit(int argc, char **argv);
-int tc_cmd_keys(int argc, char **argv);
 
 #endif /* TC_COMMANDS_H */

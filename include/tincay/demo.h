@@ -7,6 +7,7 @@
 #include "tincay/status.h"
 
 struct tc_db_conn;
+struct tc_keyring;
 struct tc_password_gate;
 
 /*
@@ -43,10 +44,13 @@ struct tc_demo {
  * Fill an empty database (no accounts, forms, norms, areas, allocations or submissions:
  * TC_ECONFLICT otherwise) with the demonstration. `forms_dir` is the shipped forms/
  * directory (livelihood_needs.xml, rules/). `password` (NULL: generated) sets every
- * account's password, for tests.
+ * account's password, for tests. With `ring` (the server's key file) the XML and the
+ * personal values (names, phones of the demo's invented people) are sealed by the vault as
+ * ingest does (submission_keys, submission_protected); without it the XML is sealed under a
+ * random key wiped at once and no personal value is kept.
  */
 enum tc_status tc_demo_load(struct tc_db_conn *conn, struct tc_password_gate *gate,
-                            const char *forms_dir, int year, const char *password,
-                            struct tc_demo *out, struct tc_error *err);
+                            struct tc_keyring *ring, const char *forms_dir, int year,
+                            const char *password, struct tc_demo *out, struct tc_error *err);
 
 #endif /* TC_DEMO_H */

@@ -13,6 +13,7 @@
 #include "http.h"
 #include "json_body.h"
 #include "tincay/arena.h"
+#include "tincay/audit.h"
 #include "tincay/config.h"
 #include "tincay/db.h"
 #include "tincay/decisions.h"
@@ -32,6 +33,7 @@ parse_commune(struct tc_arena *arena, const char *s, const char **era, const cha
 {
     const char *colon = s != NULL ? strchr(s, ':') : NULL;
 
+    *era = *code = NULL;
     if (s == NULL)
         return tc_fail(err, TC_EINVAL, "parameter \"%s\" is required", "commune");
     if (colon == NULL || strlen(colon + 1) != CODE_LEN ||
@@ -50,6 +52,7 @@ parse_year(const char *s, int *out, struct tc_error *err)
     char *end = NULL;
     long y = s != NULL ? strtol(s, &end, 10) : 0;
 
+    *out = 0;
     if (s == NULL)
         return tc_fail(err, TC_EINVAL, "parameter \"%s\" is required", "year");
     if (end == s || *end != '\0' || y < 2021 || y > 2100)
@@ -213,7 +216,7 @@ tc_handle_review_queue(struct tc_request *req, struct tc_response *resp, struct 
 {
     struct tc_arena *arena = tc_req_arena(req);
     struct tc_principal who;
-    struct commune_year cy;
+    struct commune_year cy = {0};
     struct tc_allocation_bar bar;
     struct tc_group *groups;
     struct tc_level *levels;
@@ -246,6 +249,7 @@ parse_id(const char *s, long long *out, struct tc_error *err)
     char *end = NULL;
     long long v = s != NULL ? strtoll(s, &end, 10) : 0;
 
+    *out = 0;
     if (s == NULL || end == s || *end != '\0' || v <= 0)
         return tc_fail(err, TC_ENOTFOUND, "no group \"%s\"", s != NULL ? s : "");
     *out = v;
@@ -318,7 +322,7 @@ enum tc_status
 tc_handle_review_group(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
     struct tc_principal who;
-    struct tc_group g;
+    struct tc_group g = {0};
     enum tc_status st;
 
     if ((st = tc_auth_require(req, &who, err)) != TC_OK ||
@@ -354,7 +358,7 @@ enum tc_status
 tc_handle_review_decide(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
     struct tc_principal who;
-    struct tc_group g;
+    struct tc_group g = {0};
     struct tc_decision_new d = {0};
     struct tc_db_conn *conn;
     enum tc_status st;
@@ -430,6 +434,24 @@ tc_handle_allocations_get(struct tc_request *req, struct tc_response *resp, stru
     return reply(resp, json_pack("{s:o}", "allocations", list), 200, err);
 }
 
+/* The allocation and its audit row, in one transaction. */
+struct allocation_set {
+    const char *commune;
+    int year;
+    long long amount;
+    struct tc_audit_event event;
+    struct tc_arena *arena;
+};
+
+static enum tc_status
+allocation_set_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
+{
+    const struct allocation_set *a = ctx;
+    enum tc_status st = tc_allocation_set(conn, a->commune, a->year, a->amount, err);
+
+    return st == TC_OK ? tc_audit_append(conn, &a->event, a->arena, err) : st;
+}
+
 enum tc_status
 tc_handle_allocations_put(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
@@ -437,6 +459,8 @@ tc_handle_allocations_put(struct tc_request *req, struct tc_response *resp, stru
     struct tc_principal who;
     struct tc_policy_object what;
     struct tc_allocation_bar bar;
+    struct allocation_set set;
+    struct tc_db_conn *conn;
     const char *commune, *era, *code;
     json_t *body, *year, *amount;
     enum tc_status st;
@@ -456,14 +480,26 @@ tc_handle_allocations_put(struct tc_request *req, struct tc_response *resp, stru
         return tc_fail(err, TC_EINVAL, "field \"%s\" must be a whole number", "year");
     if (!json_is_integer(amount) || json_integer_value(amount) < 0)
         return tc_fail(err, TC_EINVAL, "field \"%s\" must be a whole number", "amount");
-    if ((st = tc_allocation_set(tc_req_db(req, err), commune, (int)json_integer_value(year),
-                                (long long)json_integer_value(amount), err)) != TC_OK ||
-        (st = tc_allocation_get(tc_req_db(req, err), era, code, (int)json_integer_value(year),
-                                arena, &bar, err)) != TC_OK)
+    set = (struct allocation_set){
+        .commune = commune,
+        .year = (int)json_integer_value(year),
+        .amount = (long long)json_integer_value(amount),
+        .event = {.actor_kind = "user",
+                  .actor_id = who.id,
+                  .actor_login = who.login,
+                  .action = "allocation.set",
+                  .object_kind = "allocation",
+                  .object_id = commune,
+                  .client_addr = tc_req_client_addr(req),
+                  .detail_json = tc_arena_printf(arena, "{\"year\": %d, \"amount\": %lld}",
+                                                 (int)json_integer_value(year),
+                                                 (long long)json_integer_value(amount))},
+        .arena = arena};
+    if ((conn = tc_req_db(req, err)) == NULL)
+        return err->status;
+    if ((st = tc_db_transact(conn, false, allocation_set_txn, &set, err)) != TC_OK ||
+        (st = tc_allocation_get(conn, era, code, set.year, arena, &bar, err)) != TC_OK)
         return st;
-    tc_auth_audit(req, &who, "allocation.set", "ok",
-                  tc_arena_printf(arena, "{\"commune\": \"%s:%s\", \"year\": %d, \"amount\": %lld}",
-                                  era, code, bar.year, bar.amount));
     return reply(resp, json_pack("{s:o}", "allocation", allocation_json(&bar)), 200, err);
 }
 
@@ -474,6 +510,7 @@ enum format { FORMAT_JSON, FORMAT_CSV, FORMAT_XLSX, FORMAT_HTML };
 static enum tc_status
 parse_format(const char *s, bool html_ok, bool json_ok, enum format *out, struct tc_error *err)
 {
+    *out = FORMAT_JSON;
     if (s == NULL || (json_ok && strcmp(s, "json") == 0))
         *out = json_ok ? FORMAT_JSON : FORMAT_CSV;
     else if (strcmp(s, "csv") == 0)
@@ -607,7 +644,7 @@ tc_handle_public_list(struct tc_request *req, struct tc_response *resp, struct t
 {
     struct tc_arena *arena = tc_req_arena(req);
     struct tc_principal who;
-    struct commune_year cy;
+    struct commune_year cy = {0};
     struct tc_public_row *rows;
     const struct tc_table *table;
     enum format format;
@@ -650,6 +687,8 @@ tc_handle_export_submissions(struct tc_request *req, struct tc_response *resp, s
     struct tc_principal who;
     struct tc_policy_object what = {0};
     struct tc_export_scope scope = {0};
+    struct tc_policy_subject subject;
+    struct tc_keyring *ring;
     struct tc_table **tables;
     const struct tc_table *chosen = NULL;
     enum format format;
@@ -668,8 +707,12 @@ tc_handle_export_submissions(struct tc_request *req, struct tc_response *resp, s
     scope.commune_era = who.commune_code != NULL ? who.commune_era : NULL;
     scope.commune_code = who.commune_code;
     scope.province_code = who.commune_code == NULL ? who.province_code : NULL;
-    if ((st = tc_export_submissions(tc_req_db(req, err), form, &scope, arena, &tables, &n, err)) !=
-        TC_OK)
+    tc_auth_subject(&who, &subject);
+    ring = tc_policy_allows(who.role, TC_ACT_SUBMISSION_READ_PERSONAL, &subject, &what)
+               ? tc_server_keyring(tc_req_server(req))
+               : NULL;
+    if ((st = tc_export_submissions(tc_req_db(req, err), form, &scope, ring, arena, &tables, &n,
+                                    err)) != TC_OK)
         return st;
     for (size_t i = 0; i < n; i++)
         if ((repeat == NULL && i == 0) ||
@@ -680,9 +723,10 @@ tc_handle_export_submissions(struct tc_request *req, struct tc_response *resp, s
     tc_auth_audit(req, &who, "submission.export", "ok",
                   tc_arena_printf(arena,
                                   "{\"form\": \"%s\", \"rows\": %zu, \"format\": \"%s\", "
-                                  "\"personal\": false}",
+                                  "\"personal\": %s}",
                                   form, tables[0]->n_rows - 1,
-                                  format == FORMAT_CSV ? "csv" : "xlsx"));
+                                  format == FORMAT_CSV ? "csv" : "xlsx",
+                                  ring != NULL ? "true" : "false"));
     return send_tables(
         req, resp, format, format == FORMAT_CSV ? &chosen : (const struct tc_table *const *)tables,
         format == FORMAT_CSV ? 1 : n,

@@ -20,6 +20,7 @@
 #include "tincay/strbuf.h"
 #include "tincay/submissions.h"
 #include "tincay/users.h"
+#include "tincay/vault.h"
 
 #define DEMO_SOURCE "DEMO — không phải số liệu chính thức / not official"
 #define DEMO_BASIS  "DEMO: demo, not official — không phải định mức chính thức"
@@ -348,6 +349,7 @@ seal_discarded(const char *xml, size_t len, struct tc_arena *arena, size_t *seal
 
 struct demo_ctx {
     struct tc_db_conn *conn;
+    struct tc_keyring *ring; /* NULL: the XML sealed under a discarded key, no values kept */
     const struct tc_form_model *model;
     const struct tc_ruleset *rs;
     long long form, collector;
@@ -373,17 +375,78 @@ ingest_roles(const struct tc_submission *sub, struct tc_ingest *in, struct tc_ar
 struct score_ctx {
     const struct tc_ruleset *rs;
     long long id;
+    const struct tc_personal_sealed *sealed; /* NULL: nothing to store */
 };
+
+static const char sql_key_insert[] =
+    "INSERT INTO submission_keys (submission, key_id, dek) VALUES ($1::bigint, $2, $3)";
+static const char sql_protected_insert[] =
+    "INSERT INTO submission_protected (submission, field, ciphertext)"
+    " VALUES ($1::bigint, $2, $3)";
+
+/* The data key and the sealed personal values of submission `id` (schema 005). */
+static enum tc_status
+store_sealed(struct tc_db_conn *conn, long long id, const struct tc_personal_sealed *p,
+             struct tc_arena *arena, struct tc_error *err)
+{
+    const char *sub = tc_arena_printf(arena, "%lld", id);
+    const char *kp[] = {sub, p->key_id, (const char *)p->dek_wrapped};
+    const size_t kl[] = {0, 0, sizeof(p->dek_wrapped)};
+    const bool bin[] = {false, false, true};
+    enum tc_status st = tc_db_exec_bin(conn, sql_key_insert, 3, kp, kl, bin, arena, NULL, err);
+
+    for (size_t i = 0; st == TC_OK && i < p->n_values; i++) {
+        const char *vp[] = {sub, p->values[i].field, (const char *)p->values[i].ciphertext};
+        const size_t vl[] = {0, 0, p->values[i].len};
+        st = tc_db_exec_bin(conn, sql_protected_insert, 3, vp, vl, bin, arena, NULL, err);
+    }
+    return st;
+}
 
 static enum tc_status
 score_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
 {
     const struct score_ctx *x = ctx;
     struct tc_arena *arena = tc_arena_create(1u << 14);
-    enum tc_status st = arena != NULL ? tc_score_submission(conn, x->rs, x->id, arena, NULL, err)
-                                      : tc_fail(err, TC_ENOMEM, "out of memory");
+    enum tc_status st = arena != NULL ? TC_OK : tc_fail(err, TC_ENOMEM, "out of memory");
+
+    if (st == TC_OK && x->sealed != NULL)
+        st = store_sealed(conn, x->id, x->sealed, arena, err);
+    if (st == TC_OK)
+        st = tc_score_submission(conn, x->rs, x->id, arena, NULL, err);
 
     tc_arena_destroy(arena);
+    return st;
+}
+
+/* The XML (and, with a key ring, the personal values) sealed for storing. */
+static enum tc_status
+seal(const struct demo_ctx *d, const struct tc_submission *sub, const struct tc_strbuf *xml,
+     struct tc_arena *arena, struct tc_ingest *in, struct tc_personal_sealed *sealed,
+     struct tc_error *err)
+{
+    struct tc_plain_value *values;
+    enum tc_status st;
+
+    if (d->ring == NULL) {
+        in->xml_sealed = seal_discarded(xml->data, xml->len, arena, &in->xml_sealed_len);
+        in->key_id = DEMO_KEY_ID;
+        return in->xml_sealed != NULL ? TC_OK : tc_fail(err, TC_ENOMEM, "out of memory");
+    }
+    if ((values = tc_arena_calloc(arena, sub->n_protected + 1, sizeof(*values))) == NULL)
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < sub->n_protected; i++) {
+        values[i].field = sub->protected_values[i].path;
+        values[i].value = sub->protected_values[i].value;
+        values[i].len = strlen(sub->protected_values[i].value);
+    }
+    st = tc_personal_seal(d->ring, "livelihood_needs", sub->instance_id, values, sub->n_protected,
+                          xml->data, xml->len, arena, sealed, err);
+    if (st == TC_OK) {
+        in->xml_sealed = sealed->xml;
+        in->xml_sealed_len = sealed->xml_len;
+        in->key_id = sealed->key_id;
+    }
     return st;
 }
 
@@ -407,8 +470,9 @@ ingest_one(const struct demo_ctx *d, int i, struct tc_arena *arena, struct tc_er
     struct tc_strbuf xml = TC_STRBUF_INIT(1u << 16);
     struct tc_submission *sub;
     struct tc_ingest in = {.form = d->form, .form_id = "livelihood_needs"};
-    struct tc_ingest_result r;
+    struct tc_ingest_result r = {0};
     struct score_ctx sc = {.rs = d->rs};
+    struct tc_personal_sealed sealed;
     unsigned char digest[crypto_hash_sha256_BYTES];
     char sha[2 * crypto_hash_sha256_BYTES + 1];
     struct group g;
@@ -427,8 +491,9 @@ ingest_one(const struct demo_ctx *d, int i, struct tc_arena *arena, struct tc_er
         sodium_bin2hex(sha, sizeof(sha), digest, sizeof(digest));
         in.form_version = tc_form_version(d->model);
         in.instance_id = sub->instance_id;
-        in.xml_sealed = seal_discarded(xml.data, xml.len, arena, &in.xml_sealed_len);
-        in.key_id = DEMO_KEY_ID;
+        if ((st = seal(d, sub, &xml, arena, &in, &sealed, err)) != TC_OK)
+            goto out;
+        sc.sealed = d->ring != NULL ? &sealed : NULL;
         in.xml_sha256 = sha;
         in.values_json = sub->values_json;
         in.findings = ingest_findings(sub, arena);
@@ -441,6 +506,7 @@ ingest_one(const struct demo_ctx *d, int i, struct tc_arena *arena, struct tc_er
                  ? tc_submission_store(d->conn, &in, &r, err)
                  : tc_fail(err, TC_ENOMEM, "out of memory");
     }
+out:
     tc_strbuf_cleanup(&xml);
     if (st != TC_OK)
         return st;
@@ -506,10 +572,11 @@ load_form(struct demo_ctx *d, const char *forms_dir, struct tc_arena *arena, str
 }
 
 static enum tc_status
-demo_run(struct tc_db_conn *conn, struct tc_password_gate *gate, const char *forms_dir, int year,
-         const char *password, struct tc_demo *out, struct tc_arena *arena, struct tc_error *err)
+demo_run(struct tc_db_conn *conn, struct tc_password_gate *gate, struct tc_keyring *ring,
+         const char *forms_dir, int year, const char *password, struct tc_demo *out,
+         struct tc_arena *arena, struct tc_error *err)
 {
-    struct demo_ctx d = {.conn = conn, .year = year};
+    struct demo_ctx d = {.conn = conn, .ring = ring, .year = year};
     enum tc_status st;
 
     if ((st = check_empty(conn, arena, err)) != TC_OK ||
@@ -532,8 +599,9 @@ demo_run(struct tc_db_conn *conn, struct tc_password_gate *gate, const char *for
 }
 
 enum tc_status
-tc_demo_load(struct tc_db_conn *conn, struct tc_password_gate *gate, const char *forms_dir,
-             int year, const char *password, struct tc_demo *out, struct tc_error *err)
+tc_demo_load(struct tc_db_conn *conn, struct tc_password_gate *gate, struct tc_keyring *ring,
+             const char *forms_dir, int year, const char *password, struct tc_demo *out,
+             struct tc_error *err)
 {
     struct tc_arena *arena = tc_arena_create(1u << 16);
     enum tc_status st;
@@ -542,7 +610,7 @@ tc_demo_load(struct tc_db_conn *conn, struct tc_password_gate *gate, const char 
     out->year = year;
     if (arena == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
-    st = demo_run(conn, gate, forms_dir, year, password, out, arena, err);
+    st = demo_run(conn, gate, ring, forms_dir, year, password, out, arena, err);
     tc_arena_destroy(arena);
     return st;
 }

@@ -12,6 +12,7 @@
 #include "tincay/form.h"
 #include "tincay/forms.h"
 #include "tincay/table.h"
+#include "tincay/vault.h"
 
 #define META_COLS        5 /* submission, instance_id, received_at, review_state, commune */
 #define REPEAT_META_COLS 3
@@ -103,13 +104,81 @@ cell_text(const json_t *v, struct tc_arena *arena)
     return "";
 }
 
+/* The decrypted personal values of one submission, by field path with repeat positions. */
+struct personal {
+    const char **field, **value;
+    size_t n;
+};
+
+static const char *
+personal_value(const struct personal *p, const char *path)
+{
+    for (size_t i = 0; p != NULL && i < p->n; i++)
+        if (strcmp(p->field[i], path) == 0)
+            return p->value[i];
+    return "";
+}
+
+/* A leaf's cell; `base_index` is the place of the repeat row (0 for the main table). */
 static const char *
 leaf_cell(const struct tc_form_model *m, const struct tc_form_field *f, const json_t *base,
-          const char *base_path, struct tc_arena *arena)
+          const char *base_path, size_t base_index, const struct personal *personal,
+          struct tc_arena *arena)
 {
-    if (tc_form_field_protection(m, f) != TC_PROTECT_NONE)
+    enum tc_protect protect = tc_form_field_protection(m, f);
+
+    if (protect == TC_PROTECT_NONE)
+        return cell_text(at_path(base, base_path, f->path), arena);
+    if (protect != TC_PROTECT_PERSONAL || personal == NULL)
         return TC_EXPORT_PROTECTED;
-    return cell_text(at_path(base, base_path, f->path), arena);
+    if (base_index == 0)
+        return personal_value(personal, f->path);
+    return personal_value(personal, tc_arena_printf(arena, "%s[%zu]%s", base_path, base_index,
+                                                    f->path + strlen(base_path)));
+}
+
+static const char sql_personal[] =
+    "SELECT k.key_id, k.dek, p.field, p.ciphertext FROM submission_keys k"
+    "  JOIN submission_protected p ON p.submission = k.submission"
+    " WHERE k.submission = $1::bigint AND k.key_id <> 'unit'";
+
+/* Open the personal values of submission `id` (form_id, instance_id) with the key ring. */
+static enum tc_status
+load_personal(struct tc_db_conn *conn, struct tc_keyring *ring, const char *form_id, const char *id,
+              const char *instance_id, struct tc_arena *arena, struct personal *out,
+              struct tc_error *err)
+{
+    struct tc_db_result *res;
+    struct tc_dek *dek = NULL;
+    unsigned char *wrapped;
+    size_t n, len;
+    enum tc_status st = tc_db_exec(conn, sql_personal, 1, &id, arena, &res, err);
+
+    memset(out, 0, sizeof(*out));
+    if (st != TC_OK || (n = tc_db_rows(res)) == 0)
+        return st;
+    out->field = tc_arena_calloc(arena, n, sizeof(*out->field));
+    out->value = tc_arena_calloc(arena, n, sizeof(*out->value));
+    if (out->field == NULL || out->value == NULL ||
+        (wrapped = tc_db_bytea(res, 0, 1, arena, &len)) == NULL)
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    if ((st = tc_dek_unwrap(ring, tc_db_value(res, 0, 0), wrapped, len, form_id, instance_id, &dek,
+                            err)) != TC_OK)
+        return st;
+    for (size_t i = 0; i < n && st == TC_OK; i++) {
+        unsigned char *sealed = tc_db_bytea(res, i, 3, arena, &len), *plain = NULL;
+        size_t plain_len = 0;
+        st = sealed == NULL ? tc_fail(err, TC_ENOMEM, "out of memory")
+                            : tc_dek_decrypt(dek, form_id, instance_id, tc_db_value(res, i, 2),
+                                             sealed, len, arena, &plain, &plain_len, err);
+        if (st == TC_OK) {
+            out->field[i] = tc_db_value(res, i, 2);
+            out->value[i] = tc_arena_strndup(arena, (const char *)plain, plain_len);
+            out->n++;
+        }
+    }
+    tc_dek_free(dek);
+    return st;
 }
 
 static enum tc_status
@@ -166,7 +235,8 @@ plan(const struct tc_form_model *m, struct tc_arena *arena, struct sheet **out, 
 /* The rows one submission adds to every sheet. */
 static enum tc_status
 add_submission(const struct tc_form_model *m, struct sheet *sheets, size_t n_sheets,
-               const char *const meta[META_COLS], const json_t *values, struct tc_arena *arena)
+               const char *const meta[META_COLS], const json_t *values,
+               const struct personal *personal, struct tc_arena *arena)
 {
     const char *root = tc_arena_printf(arena, "/%s", tc_form_root_name(m));
 
@@ -186,7 +256,8 @@ add_submission(const struct tc_form_model *m, struct sheet *sheets, size_t n_she
                 row[2] = tc_arena_printf(arena, "%zu", k + 1);
             for (size_t i = 0; i < sh->n_leaves; i++)
                 row[meta_n + i] =
-                    leaf_cell(m, sh->leaves[i], base, sh->repeat ? sh->repeat->path : root, arena);
+                    leaf_cell(m, sh->leaves[i], base, sh->repeat ? sh->repeat->path : root,
+                              sh->repeat ? k + 1 : 0, personal, arena);
             if (tc_table_add_row(sh->table, arena, row) != 0)
                 return TC_ENOMEM;
         }
@@ -214,8 +285,9 @@ load_model(struct tc_db_conn *conn, const char *form_id, struct tc_arena *arena,
 
 enum tc_status
 tc_export_submissions(struct tc_db_conn *conn, const char *form_id,
-                      const struct tc_export_scope *scope, struct tc_arena *arena,
-                      struct tc_table ***tables_out, size_t *n_out, struct tc_error *err)
+                      const struct tc_export_scope *scope, struct tc_keyring *ring,
+                      struct tc_arena *arena, struct tc_table ***tables_out, size_t *n_out,
+                      struct tc_error *err)
 {
     const char *params[] = {form_id, scope ? scope->commune_era : NULL,
                             scope ? scope->commune_code : NULL,
@@ -234,10 +306,15 @@ tc_export_submissions(struct tc_db_conn *conn, const char *form_id,
         return tc_fail(err, TC_ENOMEM, "out of memory");
     for (size_t r = 0; r < tc_db_rows(res); r++) {
         const char *meta[META_COLS];
-        json_t *values = json_loads(tc_db_value(res, r, 5), 0, NULL);
+        struct personal personal;
+        json_t *values;
         for (size_t c = 0; c < META_COLS; c++)
             meta[c] = tc_db_value(res, r, c);
-        st = add_submission(m, sheets, n_sheets, meta, values, arena);
+        if (ring != NULL && (st = load_personal(conn, ring, form_id, meta[0], meta[1], arena,
+                                                &personal, err)) != TC_OK)
+            return st;
+        values = json_loads(tc_db_value(res, r, 5), 0, NULL);
+        st = add_submission(m, sheets, n_sheets, meta, values, ring ? &personal : NULL, arena);
         json_decref(values);
         if (st != TC_OK)
             return tc_fail(err, TC_ENOMEM, "out of memory");

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -21,6 +22,7 @@
 #include "tincay/decisions.h"
 #include "tincay/demo.h"
 #include "tincay/exports.h"
+#include "tincay/keyfile.h"
 #include "tincay/password.h"
 #include "tincay/rules.h"
 #include "tincay/table.h"
@@ -37,6 +39,8 @@ struct fixture {
     struct tc_db_pool *pool;
     struct tc_db_conn *conn;
     struct tc_password_gate *gate;
+    struct tc_keyring *ring;
+    char key_dir[64], key_file[96];
     struct tc_arena *arena;
     struct tc_demo demo;
 };
@@ -51,10 +55,12 @@ setup(void **state)
     if (tc_test_db_open("review_workflow", 2, f.conninfo, sizeof(f.conninfo), &f.pool, &f.conn) !=
         0)
         return -1;
+    snprintf(f.key_dir, sizeof(f.key_dir), "/tmp/tc-review-%ld", (long)getpid());
+    snprintf(f.key_file, sizeof(f.key_file), "%s/server.key", f.key_dir);
     f.gate = tc_password_gate_create(1, 60000, TC_PASSWORD_MINIMUM, &err);
-    if (f.gate == NULL ||
-        tc_demo_load(f.conn, f.gate, tc_test_source_path("forms", forms, sizeof(forms)), YEAR,
-                     PASSWORD, &f.demo, &err) != TC_OK) {
+    if (f.gate == NULL || tc_keyring_open(f.key_file, true, &f.ring, &err) != TC_OK ||
+        tc_demo_load(f.conn, f.gate, f.ring, tc_test_source_path("forms", forms, sizeof(forms)),
+                     YEAR, PASSWORD, &f.demo, &err) != TC_OK) {
         fprintf(stderr, "demo: %s: %s\n", err.msg, err.detail);
         return -1;
     }
@@ -68,6 +74,9 @@ teardown(void **state)
     struct fixture *f = *state;
 
     tc_password_gate_destroy(f->gate);
+    tc_keyring_close(f->ring);
+    unlink(f->key_file);
+    rmdir(f->key_dir);
     tc_test_db_close(f->conninfo, f->pool, f->conn);
     return 0;
 }
@@ -173,7 +182,7 @@ demo_loads_only_into_an_empty_database(void **state)
     assert_non_null(strstr(scalar(f, "SELECT min(legal_basis) FROM norms_current"
                                      " WHERE max_amount IS NOT NULL"),
                            "demo, not official"));
-    assert_int_equal(tc_demo_load(f->conn, f->gate,
+    assert_int_equal(tc_demo_load(f->conn, f->gate, NULL,
                                   tc_test_source_path("forms", forms, sizeof(forms)), YEAR,
                                   PASSWORD, &again, &err),
                      TC_ECONFLICT);
@@ -424,7 +433,8 @@ exports_hold_no_personal_data(void **state)
     size_t n, c, m = 0;
 
     assert_int_equal(
-        tc_export_submissions(f->conn, "livelihood_needs", &scope, f->arena, &t, &n, &err), TC_OK);
+        tc_export_submissions(f->conn, "livelihood_needs", &scope, NULL, f->arena, &t, &n, &err),
+        TC_OK);
     assert_true(n >= 3); /* the groups, then repeats: needs, support items, members */
     assert_int_equal(t[0]->n_rows, 1 + 6);
     c = column(t[0], "respondent/respondent_name");
@@ -445,6 +455,31 @@ exports_hold_no_personal_data(void **state)
     assert_string_equal(t[m]->cells[t[m]->n_cols + column(t[m], "member_name")],
                         TC_EXPORT_PROTECTED);
     assert_string_equal(t[m]->cells[t[m]->n_cols + column(t[m], "member_sex")], "female");
+}
+
+static void
+exports_open_personal_values_with_the_key_ring(void **state)
+{
+    struct fixture *f = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    const struct tc_export_scope scope = {.commune_era = ERA, .commune_code = BINH_LU};
+    struct tc_table **t;
+    size_t n, m = 0;
+
+    assert_int_equal(
+        tc_export_submissions(f->conn, "livelihood_needs", &scope, f->ring, f->arena, &t, &n, &err),
+        TC_OK);
+    assert_true(table_has(t[0], "Người trả lời mẫu"));
+    assert_true(table_has(t[0], "0912000"));
+    assert_false(table_has(t[0], TC_EXPORT_PROTECTED));
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i]->name, "member") == 0)
+            m = i;
+    assert_true(m > 0);
+    /* Each repetition gets its own values: row 1 is the first member of the first group. */
+    assert_non_null(strstr(t[m]->cells[t[m]->n_cols + column(t[m], "member_name")], "-1"));
+    assert_non_null(strstr(t[m]->cells[2 * t[m]->n_cols + column(t[m], "member_name")], "-2"));
+    assert_true(atoi(scalar(f, "SELECT count(*) FROM submission_protected")) >= 6 * 4);
 }
 
 static void
@@ -558,6 +593,7 @@ main(void)
         T(levels_follow_the_configuration),
         T(decisions_are_append_only),
         T(exports_hold_no_personal_data),
+        T(exports_open_personal_values_with_the_key_ring),
         T(public_list_and_indicators_count_the_approved),
         T(pre2025_groups_are_totalled_in_their_new_commune),
         T(case_counts_are_shown_only_from_three),

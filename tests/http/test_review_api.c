@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -26,6 +27,7 @@
 #include "tincay/config.h"
 #include "tincay/db.h"
 #include "tincay/demo.h"
+#include "tincay/keyfile.h"
 #include "tincay/password.h"
 #include "tincay/strbuf.h"
 
@@ -44,6 +46,8 @@ struct env {
     struct tc_db_pool *pool;
     struct tc_auth *auth;
     struct tc_server *srv;
+    struct tc_keyring *ring;
+    char key_dir[64], key_file[96];
     unsigned int port;
 };
 
@@ -146,6 +150,26 @@ audit_rows(const struct env *env, const char *action, const char *login, const c
     return n;
 }
 
+/* Export rows of `login` whose audit detail says personal values were opened. */
+static long long
+audit_personal(const struct env *env, const char *login)
+{
+    static const char sql[] = "SELECT count(*) FROM audit_log WHERE action = 'submission.export'"
+                              " AND actor_login = $1 AND (detail->>'personal')::boolean";
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = tc_db_acquire(env->pool, 5000, &err);
+    struct tc_arena *arena = tc_arena_create(512);
+    struct tc_db_result *res;
+    long long n;
+
+    assert_non_null(conn);
+    assert_int_equal(tc_db_exec(conn, sql, 1, &login, arena, &res, &err), TC_OK);
+    n = tc_db_int(res, 0, 0, -1);
+    tc_arena_destroy(arena);
+    tc_db_release(env->pool, conn);
+    return n;
+}
+
 /* The id of the queue's group at `rank` (1-based), as the reviewer sees it. */
 static long long
 group_at(const struct env *env, int rank)
@@ -191,9 +215,12 @@ group_setup(void **state)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (tc_test_db_open("review_api", 6, env.conninfo, sizeof(env.conninfo), &env.pool, &conn) != 0)
         return -1;
+    snprintf(env.key_dir, sizeof(env.key_dir), "/tmp/tc-review-api-%ld", (long)getpid());
+    snprintf(env.key_file, sizeof(env.key_file), "%s/server.key", env.key_dir);
     gate = tc_password_gate_create(1, 60000, TC_PASSWORD_MINIMUM, &err);
-    if (gate == NULL || tc_demo_load(conn, gate, tc_test_source_path("forms", forms, sizeof(forms)),
-                                     2026, PASSWORD, &demo, &err) != TC_OK) {
+    if (gate == NULL || tc_keyring_open(env.key_file, true, &env.ring, &err) != TC_OK ||
+        tc_demo_load(conn, gate, env.ring, tc_test_source_path("forms", forms, sizeof(forms)), 2026,
+                     PASSWORD, &demo, &err) != TC_OK) {
         fprintf(stderr, "demo: %s (%s)\n", err.msg, err.detail);
         return -1;
     }
@@ -205,8 +232,11 @@ group_setup(void **state)
         return -1;
     snprintf(env.cfg.listen_host, sizeof(env.cfg.listen_host), "127.0.0.1");
     env.cfg.threads = 4;
-    struct tc_server_options opts = {
-        .cfg = &env.cfg, .pool = env.pool, .auth = env.auth, .stop_wait_ms = 5000};
+    struct tc_server_options opts = {.cfg = &env.cfg,
+                                     .pool = env.pool,
+                                     .auth = env.auth,
+                                     .keyring = env.ring,
+                                     .stop_wait_ms = 5000};
     if (tc_server_start(&opts, &env.srv, &err) != TC_OK) {
         fprintf(stderr, "tc_server_start: %s (%s)\n", err.msg, err.detail);
         return -1;
@@ -223,6 +253,9 @@ group_teardown(void **state)
 
     tc_server_stop(env->srv);
     tc_auth_destroy(env->auth);
+    tc_keyring_close(env->ring);
+    unlink(env->key_file);
+    rmdir(env->key_dir);
     tc_db_pool_destroy(env->pool);
     tc_test_db_drop(env->conninfo);
     curl_global_cleanup();
@@ -498,20 +531,21 @@ static void
 submission_exports_protect_personal_fields_and_refuse_viewers(void **state)
 {
     struct env *env = *state;
+    const char *main_csv = "/api/v1/exports/submissions?form=livelihood_needs";
+    const char *members = "/api/v1/exports/submissions?form=livelihood_needs&repeat=member";
     struct reply r;
 
-    http(env, "demo.reviewer", "GET", "/api/v1/exports/submissions?form=livelihood_needs", NULL,
-         NULL, &r);
-    expect(&r, 200);
-    assert_non_null(strstr(tc_strbuf_str(&r.body), "[protected]"));
+    http(env, "demo.reviewer", "GET", main_csv, NULL, NULL, &r);
+    expect(&r, 200); /* the reviewer may read personal values: opened, and audited so */
+    assert_null(strstr(tc_strbuf_str(&r.body), "[protected]"));
     assert_non_null(strstr(tc_strbuf_str(&r.body), "Nhóm sinh kế mẫu Bình Lư"));
-    assert_null(strstr(tc_strbuf_str(&r.body), "Người trả lời mẫu"));
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "Người trả lời mẫu"));
     assert_null(strstr(tc_strbuf_str(&r.body), "Nhóm sinh kế mẫu Tả Lèng")); /* not their area */
     reply_free(&r);
-    http(env, "demo.reviewer", "GET",
-         "/api/v1/exports/submissions?form=livelihood_needs&repeat=member", NULL, NULL, &r);
-    expect(&r, 200);
+    http(env, "demo.approver", "GET", members, NULL, NULL, &r);
+    expect(&r, 200); /* the approver exports, but may not read personal values */
     assert_non_null(strstr(tc_strbuf_str(&r.body), "member_name"));
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "[protected]"));
     assert_null(strstr(tc_strbuf_str(&r.body), "Thành viên mẫu"));
     assert_null(strstr(tc_strbuf_str(&r.body), "0987000"));
     reply_free(&r);
@@ -520,9 +554,11 @@ submission_exports_protect_personal_fields_and_refuse_viewers(void **state)
     expect(&r, 200);
     assert_memory_equal(tc_strbuf_str(&r.body), "PK\x03\x04", 4);
     reply_free(&r);
-    assert_int_equal(audit_rows(env, "submission.export", "demo.reviewer", "ok"), 2);
-    http(env, "demo.viewer", "GET", "/api/v1/exports/submissions?form=livelihood_needs", NULL, NULL,
-         &r);
+    assert_int_equal(audit_rows(env, "submission.export", "demo.reviewer", "ok"), 1);
+    assert_int_equal(audit_personal(env, "demo.reviewer"), 1); /* said so in the audit row */
+    assert_int_equal(audit_personal(env, "demo.approver"), 0);
+    assert_int_equal(audit_rows(env, "submission.export", "demo.approver", "ok"), 2);
+    http(env, "demo.viewer", "GET", main_csv, NULL, NULL, &r);
     expect(&r, 403);
     reply_free(&r);
     assert_int_equal(audit_rows(env, "submission.export", "demo.viewer", "denied"), 1);
