@@ -148,3 +148,33 @@ test('the reports page draws its charts as SVG beside the table', async () => {
     assert.equal((await host.goto(`${BASE}/review`)).status(), 403);
     await host.close();
 });
+
+test('on a 360 px phone the review and report pages scroll only vertically, in English too', async () => {
+    const page = await freshPage(browser);
+    const violations = [];
+    page.on('console', (msg) => {
+        if (/Content Security Policy/i.test(msg.text())) violations.push(msg.text());
+    });
+    await page.setViewportSize({ width: 360, height: 740 });
+    await logIn(page, 'demo.viewer', demoPassword('demo.viewer'));
+    const fits = async () => page.evaluate(
+        () => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+    for (const path of [`/review?commune=${COMMUNE}`, groupPath, `/review/public-list?commune=${COMMUNE}`,
+        '/reports']) {
+        await page.goto(`${BASE}${path}`);
+        const wide = await page.evaluate(() => [...document.querySelectorAll('main *')]
+            .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth)
+            .filter((el) => !el.closest('.table-wrap, figure.chart'))
+            .map((el) => `${el.tagName}.${el.className?.baseVal ?? el.className}`).slice(0, 5));
+        assert.equal(await fits(), true, `${path} overflows at 360 px: ${wide.join(', ')}`);
+        const unlabelled = await page.$$eval('input:not([type="hidden"]), select', (els) => els
+            .filter((el) => !el.labels || el.labels.length === 0).map((el) => el.name));
+        assert.deepEqual(unlabelled, [], `${path} has inputs without a label`);
+    }
+    await page.goto(`${BASE}/reports?lang=en`);
+    assert.equal(await heading(page), 'Reports');
+    assert.match(await page.textContent('svg[aria-labelledby^="groups-by-commune"] title'),
+        /Livelihood groups by commune/);
+    assert.deepEqual(violations, []);
+    await page.close();
+});
