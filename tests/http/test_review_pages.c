@@ -469,6 +469,13 @@ reports_page_draws_charts_beside_the_table(void **state)
     assert_null(strstr(tc_strbuf_str(&r.body), "style="));
     reply_free(&r);
     assert_int_equal(audit_rows(env, "report.indicators", "demo.viewer", "ok"), before + 1);
+    /* The CSV the page links to has every column of the table, the cases too. */
+    http(env, "demo.viewer", "GET",
+         "/api/v1/reports/indicators?from=2026-01-01&to=2026-12-31&format=csv", NULL, NULL, &r);
+    expect(&r, 200);
+    assert_non_null(strstr(tc_strbuf_str(&r.body), ",recommended_total,trusted_address_cases\r\n"));
+    assert_non_null(strstr(tc_strbuf_str(&r.body), ",236800000,0\r\n"));
+    reply_free(&r);
     /* A year without figures says so. */
     http(env, "demo.viewer", "GET", "/reports?year=2022", NULL, NULL, &r);
     expect(&r, 200);
