@@ -826,10 +826,13 @@ decision_forms(struct tc_page *p, const struct tc_group *g, const struct tc_leve
         return;
     }
     if (next != NULL) {
+        enum tc_role role;
+
         tc_html_raw(p->out, "<p>");
         tc_html_trf(p->out, p->lang, "Next: level %d, %s (%s).", next->position,
                     p->lang == TC_LANG_EN ? next->body_en : next->body_vi,
-                    kind_label(p->lang, next->kind));
+                    tc_role_parse(next->role, &role) == 0 ? tc_web_role_label(p->lang, role)
+                                                          : next->role);
         tc_html_raw(p->out, "</p>");
     }
     tc_auth_subject(p->who, &subject);
