@@ -2,8 +2,8 @@
 
 #include "handlers/fill.h"
 #include "handlers/api_forms.h"
-#include "handlers/api_submissions.h"
 #include "handlers/api_review.h"
+#include "handlers/api_submissions.h"
 #include "handlers/health.h"
 #include "handlers/openrosa.h"
 #include "handlers/session.h"
@@ -176,5 +176,45 @@ const struct tc_route tc_routes[] = {
      .body = TC_BODY_BUFFERED,
      .max_body = TC_WEB_FORM_MAX,
      .render_err = tc_web_render_error},
+    {.method = "GET",
+     .pattern = "/review",
+     .handler = tc_page_review,
+     .render_err = tc_web_render_error},
+    {.method = "GET",
+     .pattern = "/review/public-list",
+     .handler = tc_page_public_list,
+     .render_err = tc_web_render_error},
+    {.method = "GET",
+     .pattern = "/review/groups/:id",
+     .handler = tc_page_review_group,
+     .render_err = tc_web_render_error},
+    {.method = "POST",
+     .pattern = "/review/groups/:id/decisions",
+     .handler = tc_page_review_decide,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_WEB_FORM_MAX,
+     .render_err = tc_web_render_error},
+    {.method = "GET",
+     .pattern = "/reports",
+     .handler = tc_page_reports,
+     .render_err = tc_web_render_error},
+    {.method = "GET", .pattern = "/api/v1/review/queue", .handler = tc_handle_review_queue},
+    {.method = "GET", .pattern = "/api/v1/review/groups/:id", .handler = tc_handle_review_group},
+    {.method = "POST",
+     .pattern = "/api/v1/review/groups/:id/decisions",
+     .handler = tc_handle_review_decide,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_API_REVIEW_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/allocations", .handler = tc_handle_allocations_get},
+    {.method = "PUT",
+     .pattern = "/api/v1/allocations",
+     .handler = tc_handle_allocations_put,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_API_REVIEW_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/public-list", .handler = tc_handle_public_list},
+    {.method = "GET",
+     .pattern = "/api/v1/exports/submissions",
+     .handler = tc_handle_export_submissions},
+    {.method = "GET", .pattern = "/api/v1/reports/indicators", .handler = tc_handle_indicators},
 };
 const size_t tc_routes_count = sizeof(tc_routes) / sizeof(tc_routes[0]);
