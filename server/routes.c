@@ -1,9 +1,9 @@
 #include "routes.h"
 
-#include "handlers/fill.h"
 #include "handlers/api_forms.h"
 #include "handlers/api_review.h"
 #include "handlers/api_submissions.h"
+#include "handlers/fill.h"
 #include "handlers/health.h"
 #include "handlers/openrosa.h"
 #include "handlers/session.h"
