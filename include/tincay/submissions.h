@@ -8,6 +8,7 @@
 
 struct tc_db_conn;
 struct tc_spool_file;
+struct tc_ingest_result;
 
 /*
  * Storing submissions (tables submissions, submission_attachments, findings; schema/003)
@@ -77,6 +78,16 @@ struct tc_ingest {
     const char *device_id;                                        /* ?deviceID=, or NULL */
     const char *client_addr;                                      /* for the audit row, or NULL */
     const char *commune_era, *commune_code, *village, *case_code; /* tc:role fields, or NULL */
+
+    /*
+     * Called in the post's transaction once its row was created or found (`res` filled),
+     * before the audit row, so that what belongs with a protected submission (its data key,
+     * its case row) commits with it or not at all. May run again when the transaction is
+     * retried. NULL: nothing more to store.
+     */
+    enum tc_status (*on_stored)(struct tc_db_conn *conn, void *ctx,
+                                const struct tc_ingest_result *res, struct tc_error *err);
+    void *on_stored_ctx;
 };
 
 enum tc_ingest_outcome {
