@@ -206,7 +206,16 @@ open_sealed(struct tc_db_conn *conn, const struct tc_unit_key *key, long long su
     return st;
 }
 
-/* Parse a decrypted XML against its form (latest version), for its protected values. */
+static void
+free_model(void *model)
+{
+    tc_form_model_free(model);
+}
+
+/*
+ * Parse a decrypted XML against its form (latest version), for its protected values; the
+ * model lives as long as the arena, since the values point into it.
+ */
 static enum tc_status
 parse_case_xml(struct tc_db_conn *conn, const char *form_id, const unsigned char *xml, size_t len,
                struct tc_arena *arena, struct tc_submission **out, struct tc_error *err)
@@ -219,9 +228,11 @@ parse_case_xml(struct tc_db_conn *conn, const char *form_id, const unsigned char
         return st;
     if ((st = tc_form_load((const char *)row.xml, row.xml_len, &model, err)) != TC_OK)
         return st;
-    st = tc_submission_parse((const char *)xml, len, model, TC_LANG_EN, arena, out, err);
-    tc_form_model_free(model);
-    return st;
+    if (tc_arena_defer(arena, free_model, model) != 0) {
+        tc_form_model_free(model);
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    }
+    return tc_submission_parse((const char *)xml, len, model, TC_LANG_EN, arena, out, err);
 }
 
 /* {"path": value} of every value of the submission, protected or not. */

@@ -88,6 +88,16 @@ unit_for(struct tc_request *req, const struct tc_principal *who, enum tc_action 
 }
 
 static enum tc_status
+reply(struct tc_response *resp, json_t *body, struct tc_error *err)
+{
+    enum tc_status st =
+        body != NULL ? tc_resp_json(resp, body, err) : tc_fail(err, TC_ENOMEM, "out of memory");
+
+    json_decref(body);
+    return st;
+}
+
+static enum tc_status
 reply_secret(struct tc_response *resp, const char *unit, char *secret, struct tc_error *err)
 {
     json_t *body = json_pack("{s:s, s:s, s:i}", "unit", unit, "invitation", secret, "expires_in_s",
@@ -165,8 +175,7 @@ tc_handle_invitation_redeem(struct tc_request *req, struct tc_response *resp, st
     }
     if (st == TC_OK &&
         (st = tc_caselog_unit(conn, unit_id, NULL, tc_req_arena(req), &unit, err)) == TC_OK)
-        st = tc_resp_json(resp, json_pack("{s:s, s:s}", "unit", unit.code, "login", user.login),
-                          err);
+        st = reply(resp, json_pack("{s:s, s:s}", "unit", unit.code, "login", user.login), err);
 out:
     if (body != NULL) {
         tc_json_wipe_string(body, "password");
@@ -245,8 +254,8 @@ tc_handle_unit_recover(struct tc_request *req, struct tc_response *resp, struct 
 
         if ((st = tc_db_transact(tc_req_db(req, err), false, grant_txn, &g, err)) == TC_OK) {
             tc_auth_audit(req, &who, "escrow.recover", "ok", "{\"by\": \"password\"}");
-            st = tc_resp_json(
-                resp, json_pack("{s:s, s:s}", "unit", unit.code, "login", member.login), err);
+            st =
+                reply(resp, json_pack("{s:s, s:s}", "unit", unit.code, "login", member.login), err);
         }
     } else { /* an invitation for the member to redeem with their new password */
         struct invite_txn in = {.kdf = &kdf, .unit_id = unit.id, .by = who.id, .key = key};
