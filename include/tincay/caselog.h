@@ -105,4 +105,8 @@ enum tc_status tc_caselog_reports(struct tc_db_conn *conn, long long unit_id, co
                                   struct tc_arena *arena, struct tc_caselog_report **out, size_t *n,
                                   struct tc_error *err);
 
+/* Whether a submission of `form_id` with `instance_id` is stored already. */
+enum tc_status tc_caselog_instance_exists(struct tc_db_conn *conn, const char *form_id,
+                                          const char *instance_id, bool *out, struct tc_error *err);
+
 #endif /* TC_CASELOG_H */

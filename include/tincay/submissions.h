@@ -8,7 +8,6 @@
 
 struct tc_db_conn;
 struct tc_spool_file;
-struct tc_ingest_result;
 
 /*
  * Storing submissions (tables submissions, submission_attachments, findings; schema/003)
@@ -80,14 +79,13 @@ struct tc_ingest {
     const char *commune_era, *commune_code, *village, *case_code; /* tc:role fields, or NULL */
 
     /*
-     * Called in the post's transaction once its row was created or found (`res` filled),
-     * before the audit row, so that what belongs with a protected submission (its data key,
-     * its case row) commits with it or not at all. May run again when the transaction is
-     * retried. NULL: nothing more to store.
+     * Called inside the transaction once a new row (created or edited) is stored, with its
+     * id, for what must commit with it (the data key of a sealed XML); NULL: nothing.
+     * A repeat of a stored post makes no row and does not call it.
      */
-    enum tc_status (*on_stored)(struct tc_db_conn *conn, void *ctx,
-                                const struct tc_ingest_result *res, struct tc_error *err);
-    void *on_stored_ctx;
+    enum tc_status (*on_new_row)(struct tc_db_conn *conn, long long submission, void *ctx,
+                                 struct tc_error *err);
+    void *on_new_row_ctx;
 };
 
 enum tc_ingest_outcome {

@@ -21,7 +21,6 @@
 
 /* What the transaction of a protected submission stores beside its row. */
 struct protect_ctx {
-    enum tc_protect class;
     long long unit_id;
     bool intake;
     const char *case_code;
@@ -30,7 +29,6 @@ struct protect_ctx {
     unsigned char dek_sealed[TC_DEK_SEALED_BYTES];
     struct tc_blind_value blind[TC_BLIND_KIND_COUNT];
     size_t n_blind;
-    struct tc_personal_sealed personal;
 };
 
 bool
@@ -221,26 +219,17 @@ seal_attachments(struct tc_ingest *in, const struct tc_dek *dek, struct tc_arena
 }
 
 static enum tc_status
-store_sealed(struct tc_db_conn *conn, void *vctx, const struct tc_ingest_result *res,
-             struct tc_error *err)
+store_sealed(struct tc_db_conn *conn, long long submission, void *vctx, struct tc_error *err)
 {
     struct protect_ctx *ctx = vctx;
     long long case_id = 0;
     enum tc_status st;
 
-    if (res->outcome == TC_INGEST_DUPLICATE) {
-        if (res->n_stored > 0)
-            return tc_fail(err, TC_ECONFLICT,
-                           "the files of a confidential submission must come in one post");
-        return TC_OK;
-    }
-    if (ctx->class == TC_PROTECT_PERSONAL)
-        return tc_submission_keys_store_personal(conn, res->id, &ctx->personal, err);
-    st = tc_submission_keys_store_sealed(conn, res->id, ctx->unit_id, ctx->dek_sealed, err);
+    st = tc_submission_keys_store_sealed(conn, submission, ctx->unit_id, ctx->dek_sealed, err);
     if (st != TC_OK || !ctx->intake)
         return st;
-    st = tc_case_insert(conn, ctx->unit_id, ctx->case_code, ctx->form_id, res->id, ctx->report_json,
-                        &case_id, err);
+    st = tc_case_insert(conn, ctx->unit_id, ctx->case_code, ctx->form_id, submission,
+                        ctx->report_json, &case_id, err);
     if (st == TC_ECONFLICT) /* taken since we looked: the retry picks another */
         return tc_fail(err, TC_ERETRY, "case code \"%s\" was taken meanwhile", ctx->case_code);
     if (st == TC_OK && ctx->n_blind > 0)
@@ -256,6 +245,7 @@ place_case(struct tc_db_conn *conn, const struct tc_principal *who,
 {
     const struct tc_form_field *f = case_code_field(model);
     struct tc_case c;
+    bool exists = false;
     enum tc_status st;
 
     if (who->unit_id == 0)
@@ -267,6 +257,14 @@ place_case(struct tc_db_conn *conn, const struct tc_principal *who,
     if (in->deprecated_id != NULL && in->deprecated_id[0] != '\0')
         return tc_fail(err, TC_ECONFLICT,
                        "a confidential submission cannot be edited: send a follow-up instead");
+    if ((st = tc_caselog_instance_exists(conn, in->form_id, in->instance_id, &exists, err)) !=
+        TC_OK)
+        return st;
+    if (exists && in->n_attachments > 0) /* the data key of the stored row is sealed */
+        return tc_fail(err, TC_ECONFLICT,
+                       "submission \"%s\" is stored already: the files of a confidential "
+                       "submission must come in the same post as its XML",
+                       in->instance_id);
     ctx->intake = f == NULL || f->calculate[0] != '\0';
     if (ctx->intake) {
         if ((st = assign_case_code(conn, in->case_code, arena, &ctx->case_code, err)) != TC_OK)
@@ -323,37 +321,6 @@ protect_confidential(struct tc_request *req, const struct tc_principal *who,
     return TC_OK;
 }
 
-static enum tc_status
-protect_personal(struct tc_request *req, const struct tc_submission *sub, struct tc_ingest *in,
-                 struct protect_ctx *ctx, struct tc_error *err)
-{
-    struct tc_arena *arena = tc_req_arena(req);
-    struct tc_keyring *ring = tc_server_keyring(tc_req_server(req));
-    struct tc_plain_value *v = tc_arena_calloc(arena, sub->n_protected + 1, sizeof(*v));
-    enum tc_status st;
-
-    if (ring == NULL)
-        return tc_fail(err, TC_EINTERNAL, "this server has no key file for personal data");
-    if (v == NULL)
-        return tc_fail(err, TC_ENOMEM, "out of memory");
-    for (size_t i = 0; i < sub->n_protected; i++) {
-        const char *value = sub->protected_values[i].value ? sub->protected_values[i].value : "";
-
-        v[i] = (struct tc_plain_value){
-            .field = sub->protected_values[i].path, .value = value, .len = strlen(value)};
-    }
-    st = tc_personal_seal(ring, in->form_id, in->instance_id, v, sub->n_protected, in->xml,
-                          in->xml_len, arena, &ctx->personal, err);
-    if (st != TC_OK)
-        return st;
-    in->xml = NULL;
-    in->xml_len = 0;
-    in->xml_sealed = ctx->personal.xml;
-    in->xml_sealed_len = ctx->personal.xml_len;
-    in->key_id = ctx->personal.key_id;
-    return TC_OK;
-}
-
 enum tc_status
 tc_protect_ingest(struct tc_request *req, const struct tc_principal *who,
                   const struct tc_form_model *model, const struct tc_submission *sub,
@@ -364,19 +331,15 @@ tc_protect_ingest(struct tc_request *req, const struct tc_principal *who,
 
     if (case_code_out != NULL)
         *case_code_out = NULL;
-    if (!tc_form_is_confidential(model) && !tc_form_has_protected_fields(model))
+    if (!tc_form_is_confidential(model))
         return TC_OK;
     if ((ctx = tc_arena_calloc(tc_req_arena(req), 1, sizeof(*ctx))) == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
     ctx->form_id = in->form_id;
-    ctx->class = tc_form_is_confidential(model) ? TC_PROTECT_CONFIDENTIAL : TC_PROTECT_PERSONAL;
-    st = ctx->class == TC_PROTECT_CONFIDENTIAL
-             ? protect_confidential(req, who, model, sub, in, ctx, err)
-             : protect_personal(req, sub, in, ctx, err);
-    if (st != TC_OK)
+    if ((st = protect_confidential(req, who, model, sub, in, ctx, err)) != TC_OK)
         return st;
-    in->on_stored = store_sealed;
-    in->on_stored_ctx = ctx;
+    in->on_new_row = store_sealed;
+    in->on_new_row_ctx = ctx;
     if (case_code_out != NULL && ctx->intake)
         *case_code_out = ctx->case_code;
     return TC_OK;

@@ -23,10 +23,9 @@ struct tc_ingest;
  *   with a fresh data key to the unit's public key, every attachment under that key; the
  *   plain values keep only tc:report fields and the case code. The data key and the case
  *   row are stored in the submission's transaction, with the case's blind indexes when a
- *   member files it while logged in. Edits are refused (a follow-up says what changed).
- * - `personal` fields: the XML and those values under a data key wrapped by the server's
- *   key file; the plain values leave them out.
- * - otherwise nothing changes.
+ *   member files it while logged in. Edits are refused (a follow-up says what changed), and
+ *   so are files sent after the XML was stored (they would need the sealed data key).
+ * - any other form: nothing changes (`personal` fields are sealed by the OpenRosa handler).
  */
 
 /* Whether a post by `who` should spool its files encrypted: a filer bound to a unit. */

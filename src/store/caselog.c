@@ -60,6 +60,9 @@ static const char sql_reports[] =
     " WHERE ($1::bigint > 0 AND c.unit_id = $1::bigint) OR ($1::bigint = 0 AND u.province_code = "
     "$2)";
 
+static const char sql_instance_exists[] =
+    "SELECT EXISTS (SELECT 1 FROM submissions WHERE form_id = $1 AND instance_id = $2)";
+
 static const char *
 ll_text(struct tc_arena *arena, long long v)
 {
@@ -258,4 +261,22 @@ tc_caselog_reports(struct tc_db_conn *conn, long long unit_id, const char *provi
                                                .created_month = tc_db_value(res, i, 1)};
     *n = tc_db_rows(res);
     return TC_OK;
+}
+
+enum tc_status
+tc_caselog_instance_exists(struct tc_db_conn *conn, const char *form_id, const char *instance_id,
+                           bool *out, struct tc_error *err)
+{
+    struct tc_arena *arena = tc_arena_create(256);
+    const char *params[] = {form_id, instance_id};
+    struct tc_db_result *res;
+    enum tc_status st;
+
+    if (arena == NULL)
+        return oom(err);
+    st = tc_db_exec(conn, sql_instance_exists, 2, params, arena, &res, err);
+    if (st == TC_OK)
+        *out = tc_db_bool(res, 0, 0);
+    tc_arena_destroy(arena);
+    return st;
 }
