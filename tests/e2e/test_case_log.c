@@ -75,8 +75,9 @@ struct env {
     unsigned int port, port2;
     char commune_a[8], commune_b[8], province_a[4], province_b[4];
     long long unit_a, unit_b;
-    char app_token[TC_APP_TOKEN_LEN + 1];
-    struct tc_strbuf others; /* every answer given to someone outside unit A */
+    char app_token[TC_APP_TOKEN_LEN + 1];   /* the phone of unit A */
+    char loose_token[TC_APP_TOKEN_LEN + 1]; /* an app user bound to no unit */
+    struct tc_strbuf others;                /* every answer given to someone outside unit A */
 };
 
 static struct env *E;
@@ -422,6 +423,50 @@ read_case(unsigned int port, const struct session *s, const char *code, struct r
     http(port, "GET", path, s, NULL, NULL, r);
 }
 
+/* POST /key/<token>/submission: the XML and optionally one file. */
+static void
+post_openrosa(const char *token, const char *xml, const char *file_name, const char *file,
+              size_t file_len, struct reply *r)
+{
+    CURL *c = curl_easy_init();
+    curl_mime *mime = curl_mime_init(c);
+    curl_mimepart *part = curl_mime_addpart(mime);
+    struct curl_slist *hdrs = curl_slist_append(NULL, "X-OpenRosa-Version: 1.0");
+    char url[256];
+
+    memset(r, 0, sizeof(*r));
+    r->body = (struct tc_strbuf)TC_STRBUF_INIT(1u << 20);
+    r->headers = (struct tc_strbuf)TC_STRBUF_INIT(1u << 16);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/key/%s/submission", E->port, token);
+    curl_mime_name(part, "xml_submission_file");
+    curl_mime_filename(part, "submission.xml");
+    curl_mime_type(part, "text/xml");
+    curl_mime_data(part, xml, CURL_ZERO_TERMINATED);
+    if (file_name != NULL) {
+        part = curl_mime_addpart(mime);
+        curl_mime_name(part, file_name);
+        curl_mime_filename(part, file_name);
+        curl_mime_type(part, "image/jpeg");
+        curl_mime_data(part, file, file_len);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_mime_free(mime);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(c);
+}
+
+static long long
+submissions_of(const char *form_id)
+{
+    return sql_int("SELECT count(*) FROM submissions WHERE form_id = $1", form_id, NULL, NULL);
+}
+
 /* ---- fixture ---- */
 
 static int
@@ -498,8 +543,18 @@ group_setup(void **state)
     add_form("forms/dctc_followup.xml");
     add_form("forms/livelihood_needs.xml");
     conn = conn_get();
-    if (tc_app_user_create(conn, "phone-a", env.unit_a, 0, env.app_token, NULL, &err) != TC_OK)
-        return -1;
+    {
+        long long phone = 0, loose = 0;
+
+        if (tc_app_user_create(conn, "phone-a", env.unit_a, 0, env.app_token, &phone, &err) !=
+                TC_OK ||
+            tc_app_user_assign(conn, phone, "dctc_case", &err) != TC_OK ||
+            tc_app_user_assign(conn, phone, "dctc_followup", &err) != TC_OK ||
+            tc_app_user_create(conn, "surveyor", 0, 0, env.loose_token, &loose, &err) != TC_OK ||
+            tc_app_user_assign(conn, loose, "dctc_case", &err) != TC_OK ||
+            tc_app_user_assign(conn, loose, "livelihood_needs", &err) != TC_OK)
+            return -1;
+    }
     tc_db_release(env.pool, conn);
     *state = &env;
     return 0;
@@ -667,6 +722,128 @@ test_case_filed_read_followed_up_hinted(void **state)
                         code1, NULL, NULL) >= 2);
 }
 
+static char code3[12];
+
+#define PHOTO MARK "photo bytes of the intake, not an image at all"
+
+/* The unit's phone files a case with a photo through OpenRosa; a member reads both back. */
+static void
+test_case_filed_by_the_units_phone(void **state)
+{
+    struct session host;
+    struct reply r;
+    char *xml = case_xml("DC-0000beef", "Lò Thị Mai", "-three"), path[192], fu[1024];
+    char *with_photo;
+    json_t *j;
+    long long before;
+
+    (void)state;
+    /* the photo field names the file */
+    assert_true(asprintf(&with_photo, "%.*s<document_photo>photo.jpg</document_photo>%s",
+                         (int)(strstr(xml, "<notes>") - xml), xml, strstr(xml, "<notes>")) > 0);
+    post_openrosa(E->app_token, with_photo, "photo.jpg", PHOTO, strlen(PHOTO), &r);
+    if (r.status == 404 && strstr(tc_strbuf_str(&r.body), "OpenRosaResponse") == NULL) {
+        reply_free(&r); /* a build without the OpenRosa handler (server/handlers/openrosa.c) */
+        free(xml);
+        free(with_photo);
+        skip();
+    }
+    expect(&r, 201);
+    reply_free(&r);
+    snprintf(code3, sizeof(code3), "DC-0000beef");
+    snprintf(path, sizeof(path), "%lld", E->unit_a);
+    assert_int_equal(sql_int("SELECT count(*) FROM cases WHERE case_code = $1 AND unit_id = $2"
+                             "::bigint",
+                             code3, path, NULL),
+                     1);
+    log_in("host_a", &host);
+    read_case(E->port, &host, code3, &r);
+    expect(&r, 200);
+    j = parse_json(&r);
+    assert_int_equal(json_array_size(json_object_get(j, "attachments")), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(j, "attachments"), 0), "name")),
+                        "photo.jpg");
+    json_decref(j);
+    reply_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/cases/%s/attachments/photo.jpg?purpose=referral", code3);
+    http(E->port, "GET", path, &host, NULL, NULL, &r);
+    expect(&r, 200);
+    assert_int_equal(r.body.len, strlen(PHOTO));
+    assert_memory_equal(tc_strbuf_str(&r.body), PHOTO, strlen(PHOTO));
+    reply_free(&r);
+
+    /* A follow-up from the phone, to its unit's case; one to an unknown case stores nothing. */
+    snprintf(fu, sizeof(fu),
+             "<data id=\"dctc_followup\" version=\"2026112901\"><case_code>%s</case_code>"
+             "<followup_date>2026-11-26</followup_date><contact>yes</contact>"
+             "<notes>" MARK "phone_followup</notes>"
+             "<meta><instanceID>uuid:fu-phone-1</instanceID></meta></data>",
+             code3);
+    post_openrosa(E->app_token, fu, NULL, NULL, 0, &r);
+    expect(&r, 201);
+    reply_free(&r);
+    before = submissions_of("dctc_followup");
+    snprintf(fu, sizeof(fu),
+             "<data id=\"dctc_followup\" version=\"2026112901\"><case_code>DC-12345678"
+             "</case_code><contact>yes</contact>"
+             "<meta><instanceID>uuid:fu-phone-2</instanceID></meta></data>");
+    post_openrosa(E->app_token, fu, NULL, NULL, 0, &r);
+    expect(&r, 404);
+    reply_free(&r);
+    assert_int_equal(submissions_of("dctc_followup"), before);
+
+    /* An app user bound to no unit cannot file a case: 403, nothing stored. */
+    before = submissions_of("dctc_case");
+    free(xml);
+    xml = case_xml("DC-0000cafe", "Lò Thị Mai", "-loose");
+    post_openrosa(E->loose_token, xml, NULL, NULL, 0, &r);
+    expect(&r, 403);
+    reply_free(&r);
+    assert_int_equal(submissions_of("dctc_case"), before);
+    free(xml);
+    free(with_photo);
+}
+
+/* A livelihood survey whose members' names and phones are `personal`. */
+static void
+test_personal_survey_sealed(void **state)
+{
+    struct reply r;
+    char xml[4096];
+
+    (void)state;
+    snprintf(xml, sizeof(xml),
+             "<data id=\"livelihood_needs\" version=\"2026112901\">"
+             "<survey_date>2026-11-20</survey_date><consent>yes</consent>"
+             "<respondent><respondent_name>" MARK "respondent_name</respondent_name>"
+             "<respondent_role>leader</respondent_role>"
+             "<respondent_phone>" MARK "respondent_phone</respondent_phone></respondent>"
+             "<location><admin_era>post2025</admin_era><commune>post2025:%s</commune>"
+             "</location>"
+             "<roster><roster_consent>yes</roster_consent>"
+             "<member><member_name>" MARK "member_name_1</member_name>"
+             "<member_phone>" MARK "member_phone_1</member_phone><member_sex>female</member_sex>"
+             "<member_disability>none</member_disability></member>"
+             "<member><member_name>" MARK "member_name_2</member_name>"
+             "<member_phone>" MARK "member_phone_2</member_phone><member_sex>female</member_sex>"
+             "<member_disability>" MARK "member_disability_2</member_disability></member>"
+             "<roster_count>2</roster_count></roster>"
+             "<meta><instanceID>uuid:survey-personal-1</instanceID></meta></data>",
+             E->commune_a);
+    post_openrosa(E->loose_token, xml, NULL, NULL, 0, &r);
+    if (code3[0] == '\0') {
+        reply_free(&r);
+        skip(); /* no OpenRosa handler in this build */
+    }
+    expect(&r, 201);
+    reply_free(&r);
+    assert_int_equal(sql_int("SELECT count(*) FROM submissions WHERE form_id = "
+                             "'livelihood_needs' AND xml IS NULL AND key_id <> 'unit'",
+                             NULL, NULL, NULL),
+                     1);
+}
+
 static void
 test_cookie_works_on_another_instance(void **state)
 {
@@ -762,7 +939,7 @@ static const struct {
     [EP_AGGREGATE] = {"GET", "/api/v1/cases/aggregate?by=sex,month", NULL, TC_ACT_CASE_AGGREGATE,
                       false},
     [EP_READ] = {"GET", "/api/v1/cases/", "?purpose=review", TC_ACT_CASE_READ, true},
-    [EP_ATTACHMENT] = {"GET", "/api/v1/cases/", "/attachments/none.jpg?purpose=review",
+    [EP_ATTACHMENT] = {"GET", "/api/v1/cases/", "/attachments/photo.jpg?purpose=review",
                        TC_ACT_CASE_READ, true},
     [EP_FOLLOWUP] = {"POST", "/api/v1/cases/", "/followups", TC_ACT_CASE_FOLLOWUP, true},
     [EP_HINTS] = {"GET", "/api/v1/cases/", "/hints", TC_ACT_CASE_READ, true},
@@ -787,8 +964,8 @@ expected_status(const struct actor *a, enum endpoint ep)
         return 404;
     if (ep == EP_HINTS && a->role != TC_ROLE_HOST)
         return 403;
-    if (ep == EP_ATTACHMENT)
-        return 404; /* allowed, and no such file */
+    if (ep == EP_ATTACHMENT && code3[0] == '\0')
+        return 404; /* allowed, and no case has a file without the OpenRosa handler */
     return ep == EP_FOLLOWUP ? 201 : 200;
 }
 
@@ -837,7 +1014,9 @@ test_authorization_matrix(void **state)
             struct reply r;
 
             snprintf(path, sizeof(path), "%s%s%s", endpoints[ep].path,
-                     endpoints[ep].record ? code1 : "",
+                     !endpoints[ep].record                     ? ""
+                     : ep == EP_ATTACHMENT && code3[0] != '\0' ? code3
+                                                               : code1,
                      endpoints[ep].record ? endpoints[ep].rest : "");
             http(E->port, endpoints[ep].method, path, a->login ? &s : NULL,
                  ep == EP_FOLLOWUP ? "application/json" : NULL,
@@ -846,7 +1025,10 @@ test_authorization_matrix(void **state)
                 fail_msg("%s (%s) %s %s: expected %ld, got %ld: %s",
                          a->login ? a->login : "app user", tc_role_name(a->role),
                          endpoints[ep].method, path, want, r.status, tc_strbuf_str(&r.body));
-            if (want == 401 || want == 403 || (want == 404 && ep != EP_ATTACHMENT)) {
+            /* without a file to fetch, an allowed reader's 404 is a failed read, not a denial */
+            if (want == 401 || want == 403 ||
+                (want == 404 && !(ep == EP_ATTACHMENT && code3[0] == '\0' &&
+                                  expected_status(a, EP_READ) == 200))) {
                 if (audit_denials(a) <= before)
                     fail_msg("%s %s %s: denial %ld without an audit row",
                              a->login ? a->login : "app user", endpoints[ep].method, path, want);
@@ -904,13 +1086,13 @@ buffer_has(const char *buf, size_t len, const char *needle)
     return false;
 }
 
-/* Whether the file holds MARK, plainly or hex-encoded (as bytea in a dump). */
+/* Whether the file holds `needle`, plainly or hex-encoded (as bytea in a dump). */
 static bool
-file_has_marker(const char *path)
+file_has(const char *path, const char *needle)
 {
     FILE *f = fopen(path, "rb");
     struct tc_strbuf sb = TC_STRBUF_INIT(1u << 28);
-    char buf[65536], hex[2 * sizeof(MARK)];
+    char buf[65536], hex[512];
     size_t n;
     bool hit;
 
@@ -919,9 +1101,9 @@ file_has_marker(const char *path)
     while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
         tc_strbuf_append(&sb, buf, n);
     fclose(f);
-    sodium_bin2hex(hex, sizeof(hex), (const unsigned char *)MARK, strlen(MARK));
-    hit =
-        buffer_has(tc_strbuf_str(&sb), sb.len, MARK) || buffer_has(tc_strbuf_str(&sb), sb.len, hex);
+    sodium_bin2hex(hex, sizeof(hex), (const unsigned char *)needle, strlen(needle));
+    hit = buffer_has(tc_strbuf_str(&sb), sb.len, needle) ||
+          buffer_has(tc_strbuf_str(&sb), sb.len, hex);
     tc_strbuf_cleanup(&sb);
     return hit;
 }
@@ -946,7 +1128,7 @@ scan_dir(const char *dir)
             continue;
         if (S_ISDIR(st.st_mode))
             scan_dir(path);
-        else if (S_ISREG(st.st_mode) && file_has_marker(path))
+        else if (S_ISREG(st.st_mode) && file_has(path, MARK))
             fail_msg("%s holds a marker in plaintext", path);
     }
     closedir(d);
@@ -963,15 +1145,18 @@ test_plaintext_scan(void **state)
     assert_int_equal(system(cmd), 0);
     assert_true(sql_int("SELECT count(*) FROM submissions WHERE xml_sealed IS NOT NULL", NULL, NULL,
                         NULL) >= 3);
-    if (file_has_marker(dump))
+    if (file_has(dump, MARK))
         fail_msg("the database dump holds a marker in plaintext");
+    /* the scan sees what is plain: report fields and case codes are */
+    assert_true(file_has(dump, "16_59"));
+    assert_true(file_has(dump, code1));
     unlink(dump);
     snprintf(keys, sizeof(keys), "%s/keys", E->dir);
     scan_dir(keys);
     snprintf(keys, sizeof(keys), "%s/spool", E->dir);
     scan_dir(keys);
     fflush(stderr);
-    if (file_has_marker(E->log_path))
+    if (file_has(E->log_path, MARK))
         fail_msg("the server log holds a marker");
     if (buffer_has(tc_strbuf_str(&E->others), E->others.len, MARK))
         fail_msg("an answer to another role holds a marker");
@@ -1015,6 +1200,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_invitation_works_once),
         cmocka_unit_test(test_case_filed_read_followed_up_hinted),
+        cmocka_unit_test(test_case_filed_by_the_units_phone),
+        cmocka_unit_test(test_personal_survey_sealed),
         cmocka_unit_test(test_cookie_works_on_another_instance),
         cmocka_unit_test(test_escrow_recovery),
         cmocka_unit_test(test_authorization_matrix),
