@@ -37,6 +37,7 @@
 #include "tincay/users.h"
 
 #define CLIENTS     16
+#define ROUNDS      3
 #define MAX_SAMPLES 400000
 #define PHOTO_BYTES (64 * 1024)
 #define PASSWORD    "correct horse battery"
@@ -455,9 +456,18 @@ main(int argc, char **argv)
         const struct run s = {tc_server_port(srv), w.case_token, "dctc_case", seconds,
                               w.commune,           photo};
 
-        plain = measure(&p, "plain survey ingest");
-        sealed = measure(&s, "sealed case ingest");
-        printf("sealed / plain: %.0f %%\n", plain > 0 ? 100.0 * sealed / plain : 0.0);
+        struct run warm_p = p, warm_s = s;
+
+        warm_p.seconds = warm_s.seconds = seconds / 4; /* connections, caches, prepared SQL */
+        (void)measure(&warm_p, "(warm-up) plain");
+        (void)measure(&warm_s, "(warm-up) sealed");
+        plain = sealed = 0;
+        for (int round = 0; round < ROUNDS; round++) { /* alternated: load drifts evenly */
+            plain += measure(&p, "plain survey ingest") / ROUNDS;
+            sealed += measure(&s, "sealed case ingest") / ROUNDS;
+        }
+        printf("mean of %d rounds: plain %.1f/s, sealed %.1f/s, sealed / plain: %.0f %%\n", ROUNDS,
+               plain, sealed, plain > 0 ? 100.0 * sealed / plain : 0.0);
     }
     measure_logins(tc_server_port(srv), login_clients, 3);
     tc_server_stop(srv);
