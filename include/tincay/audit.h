@@ -53,4 +53,26 @@ struct tc_audit_report {
 enum tc_status tc_audit_verify(struct tc_db_conn *conn, struct tc_audit_report *out,
                                struct tc_error *err);
 
+/* An audit row as the audit page shows it; strings in the arena of the call, NULL when SQL NULL. */
+struct tc_audit_row {
+    long long id;
+    const char *at; /* ISO 8601, UTC */
+    const char *actor_kind;
+    const char *actor_login;
+    const char *action;
+    const char *object_kind;
+    const char *object_id;
+    const char *client_addr;
+    const char *outcome;
+    long long chain_seq; /* 0 while unchained */
+};
+
+/*
+ * Rows newest first, skipping `offset`, at most `limit`: `*rows` is an array of `*n` in
+ * `arena`. Ask for one row more than a page shows to know whether another page follows.
+ */
+enum tc_status tc_audit_list(struct tc_db_conn *conn, long long offset, size_t limit,
+                             struct tc_arena *arena, struct tc_audit_row **rows, size_t *n,
+                             struct tc_error *err);
+
 #endif /* TC_AUDIT_H */

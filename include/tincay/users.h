@@ -101,4 +101,8 @@ enum tc_status tc_user_bootstrap_admin(struct tc_db_conn *conn, struct tc_passwo
                                        bool *created, char password_out[TC_PASSWORD_GENERATED],
                                        struct tc_error *err);
 
+/* Set the account's interface language; TC_ENOTFOUND when there is no account `id`. */
+enum tc_status tc_user_set_language(struct tc_db_conn *conn, long long id, enum tc_lang lang,
+                                    struct tc_error *err);
+
 #endif /* TC_USERS_H */
