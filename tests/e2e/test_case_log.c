@@ -1075,6 +1075,42 @@ test_aggregate_suppresses_small_cells(void **state)
     http(E->port, "GET", "/api/v1/cases/aggregate?by=religion", &host, NULL, NULL, &r);
     expect(&r, 400);
     reply_free(&r);
+
+    /* Five more women and one man: the man's cell is below k, and the women's would give
+       it away (total minus women), so both are hidden while the total shows. */
+    for (int k = 0; k < 6; k++) {
+        char tag[16], *xml, *sex;
+
+        snprintf(tag, sizeof(tag), "-agg%d", k);
+        xml = case_xml("DC-00000000", "Hà Thị Lan", tag);
+        if (k == 5) { /* "<victim_sex>female" becomes "<victim_sex>male" */
+            sex = strstr(xml, "<victim_sex>female") + strlen("<victim_sex>");
+            memmove(sex, sex + 2, strlen(sex + 2) + 1);
+        }
+        http(E->port, "POST", "/api/v1/cases", &host, "application/xml", xml, &r);
+        expect(&r, 201);
+        reply_free(&r);
+        free(xml);
+    }
+    http(E->port, "GET", "/api/v1/cases/aggregate?by=sex", &host, NULL, NULL, &r);
+    expect(&r, 200);
+    j = parse_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(j, "total")),
+                     sql_int("SELECT count(*) FROM cases", NULL, NULL, NULL));
+    cells = json_object_get(j, "cells");
+    assert_int_equal(json_array_size(cells), 2);
+    json_array_foreach(cells, i, c) assert_true(json_is_true(json_object_get(c, "suppressed")));
+    json_decref(j);
+    reply_free(&r);
+    http(E->port, "GET", "/api/v1/cases/aggregate?by=month", &host, NULL, NULL, &r);
+    expect(&r, 200);
+    j = parse_json(&r);
+    cells = json_object_get(j, "cells");
+    assert_int_equal(json_array_size(cells), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(cells, 0), "count")),
+                     sql_int("SELECT count(*) FROM cases", NULL, NULL, NULL));
+    json_decref(j);
+    reply_free(&r);
 }
 
 /* ---- plaintext scan ---- */
