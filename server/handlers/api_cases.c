@@ -78,11 +78,11 @@ deny(struct tc_request *req, const struct tc_principal *who, enum tc_action acti
     struct tc_error ignored = TC_ERROR_INIT(err->lang);
     char detail[96];
 
-    snprintf(detail, sizeof(detail), "{\"role\": \"%s\", \"status\": \"%s\"}",
-             who->kind == TC_PRINCIPAL_NONE ? "anonymous" : tc_role_name(who->role),
-             st == TC_EUNAUTH     ? "unauthenticated"
-             : st == TC_ENOTFOUND ? "not found"
-                                  : "forbidden");
+    (void)snprintf(detail, sizeof(detail), "{\"role\": \"%s\", \"status\": \"%s\"}",
+                   who->kind == TC_PRINCIPAL_NONE ? "anonymous" : tc_role_name(who->role),
+                   st == TC_EUNAUTH     ? "unauthenticated"
+                   : st == TC_ENOTFOUND ? "not found"
+                                        : "forbidden");
     (void)audit_case(req, who, tc_action_name(action), code, NULL, "denied", detail, &ignored);
     return st;
 }
@@ -294,7 +294,7 @@ enum tc_status
 tc_handle_cases_list(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
     struct tc_arena *arena = tc_req_arena(req);
-    struct tc_principal who;
+    struct tc_principal who = {0};
     struct tc_policy_object reach;
     struct tc_caselog_case *cases;
     struct tc_db_conn *conn;
@@ -316,7 +316,7 @@ tc_handle_cases_list(struct tc_request *req, struct tc_response *resp, struct tc
                          limit, offset, arena, &cases, &n, &total, err);
     if (st != TC_OK)
         return st;
-    snprintf(detail, sizeof(detail), "{\"n\": %zu, \"offset\": %zu}", n, offset);
+    (void)snprintf(detail, sizeof(detail), "{\"n\": %zu, \"offset\": %zu}", n, offset);
     if ((st = audit_case(req, &who, "case.list", NULL, NULL, "ok", detail, err)) != TC_OK)
         return st;
     list = json_array();
@@ -338,7 +338,7 @@ entry_json(struct tc_db_conn *conn, const struct tc_unit_key *key, long long sub
 {
     unsigned char *xml;
     size_t len;
-    struct tc_submission *sub;
+    struct tc_submission *sub = NULL;
     enum tc_status st;
 
     if ((st = open_sealed(conn, key, submission, code, arena, &xml, &len, NULL, err)) != TC_OK)
@@ -429,8 +429,8 @@ tc_handle_case_get(struct tc_request *req, struct tc_response *resp, struct tc_e
 {
     const char *code = tc_req_param(req, "code"), *purpose;
     struct tc_arena *arena = tc_req_arena(req);
-    struct tc_principal who;
-    struct tc_caselog_case c;
+    struct tc_principal who = {0};
+    struct tc_caselog_case c = {0};
     struct tc_unit_key *key = NULL;
     json_t *body = NULL;
     enum tc_status st;
@@ -529,8 +529,8 @@ enum tc_status
 tc_handle_case_attachment(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
     const char *code = tc_req_param(req, "code"), *name = tc_req_param(req, "name"), *purpose;
-    struct tc_principal who;
-    struct tc_caselog_case c;
+    struct tc_principal who = {0};
+    struct tc_caselog_case c = {0};
     struct tc_unit_key *key = NULL;
     json_t *d;
     char *detail;
@@ -764,7 +764,7 @@ answer_filed(struct tc_response *resp, const char *code, const struct tc_ingest_
 enum tc_status
 tc_handle_case_create(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
-    struct tc_principal who;
+    struct tc_principal who = {0};
     struct tc_policy_object reach;
     struct tc_ingest_result res;
     const char *code = NULL, *xml;
@@ -789,8 +789,8 @@ enum tc_status
 tc_handle_case_followup(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
     const char *code = tc_req_param(req, "code"), *xml;
-    struct tc_principal who;
-    struct tc_caselog_case c;
+    struct tc_principal who = {0};
+    struct tc_caselog_case c = {0};
     struct tc_ingest_result res;
     size_t len;
     enum tc_status st;
@@ -833,7 +833,7 @@ open_person(struct tc_db_conn *conn, const struct tc_unit_key *key, long long su
 {
     unsigned char *xml;
     size_t len;
-    struct tc_submission *sub;
+    struct tc_submission *sub = NULL;
     const char *year;
     enum tc_status st;
 
@@ -843,7 +843,7 @@ open_person(struct tc_db_conn *conn, const struct tc_unit_key *key, long long su
     year = value_named(sub, "victim_birth_year");
     *out = (struct person){.name = value_named(sub, "victim_name"),
                            .phone = value_named(sub, "victim_phone"),
-                           .year = year != NULL ? atoi(year) : 0};
+                           .year = year != NULL ? (int)strtol(year, NULL, 10) : 0};
     return TC_OK;
 }
 
@@ -891,10 +891,10 @@ hints_json(struct tc_db_conn *conn, const struct tc_unit_key *key, const struct 
         return st;
     *out = json_array();
     for (size_t i = 0; *out != NULL && i < n_cand && i < HINTS_MAX; i++) {
-        struct tc_caselog_case o;
+        struct tc_caselog_case o = {0};
         const char *why;
 
-        if ((st = tc_caselog_get(conn, cand[i].case_code, arena, &o, err)) != TC_OK ||
+        if (tc_caselog_get(conn, cand[i].case_code, arena, &o, err) != TC_OK ||
             o.unit_id != c->unit_id || o.submission == 0)
             continue;
         if ((st = open_person(conn, key, o.submission, o.form_id, o.case_code, arena, &other,
@@ -911,8 +911,8 @@ enum tc_status
 tc_handle_case_hints(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
     const char *code = tc_req_param(req, "code");
-    struct tc_principal who;
-    struct tc_caselog_case c;
+    struct tc_principal who = {0};
+    struct tc_caselog_case c = {0};
     struct tc_unit_key *key = NULL;
     json_t *hints = NULL;
     enum tc_status st;
@@ -1187,7 +1187,7 @@ enum tc_status
 tc_handle_cases_aggregate(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
     struct tc_arena *arena = tc_req_arena(req);
-    struct tc_principal who;
+    struct tc_principal who = {0};
     struct tc_policy_object reach;
     struct tc_caselog_report *rows;
     struct tc_db_conn *conn;

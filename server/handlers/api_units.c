@@ -119,8 +119,8 @@ enum tc_status
 tc_handle_unit_invite(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
     struct tc_vault_kdf kdf;
-    struct tc_principal who;
-    struct tc_caselog_unit unit;
+    struct tc_principal who = {0};
+    struct tc_caselog_unit unit = {0};
     struct invite_txn in = {.kdf = &kdf};
     struct tc_unit_key *key = NULL;
     enum tc_status st;
@@ -147,7 +147,7 @@ tc_handle_invitation_redeem(struct tc_request *req, struct tc_response *resp, st
     struct tc_vault_kdf kdf;
     struct tc_principal anyone = {.kind = TC_PRINCIPAL_NONE};
     struct tc_db_conn *conn = tc_req_db(req, err);
-    struct tc_caselog_unit unit;
+    struct tc_caselog_unit unit = {0};
     struct tc_user user;
     json_t *body = NULL;
     const char *login, *secret, *password;
@@ -232,8 +232,8 @@ enum tc_status
 tc_handle_unit_recover(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
     struct tc_vault_kdf kdf;
-    struct tc_principal who;
-    struct tc_caselog_unit unit;
+    struct tc_principal who = {0};
+    struct tc_caselog_unit unit = {0};
     struct tc_user member;
     struct tc_unit_key *key = NULL;
     json_t *body = NULL;

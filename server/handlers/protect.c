@@ -176,7 +176,8 @@ compute_blind(struct tc_db_conn *conn, const struct tc_principal *who, long long
     if (who->session_token == NULL ||
         tc_unit_key_for_session(conn, who->session_token, unit_id, &key, &ignored) != TC_OK)
         return;
-    tc_blind_person(key, protected_value(sub, "victim_name"), year != NULL ? atoi(year) : 0,
+    tc_blind_person(key, protected_value(sub, "victim_name"),
+                    year != NULL ? (int)strtol(year, NULL, 10) : 0,
                     protected_value(sub, "victim_phone"), ctx->blind, &ctx->n_blind);
     tc_unit_key_free(key);
 }
@@ -290,7 +291,7 @@ protect_confidential(struct tc_request *req, const struct tc_principal *who,
 {
     struct tc_arena *arena = tc_req_arena(req);
     struct tc_db_conn *conn = tc_req_db(req, err);
-    struct tc_caselog_unit unit;
+    struct tc_caselog_unit unit = {0};
     struct tc_case_sealed sealed;
     struct tc_dek *dek = NULL;
     enum tc_status st;
