@@ -20,6 +20,7 @@
 #include "tincay/forms.h"
 #include "tincay/strbuf.h"
 #include "tincay/submissions.h"
+#include "tincay/suppress.h"
 #include "tincay/units.h"
 #include "tincay/vault.h"
 
@@ -938,7 +939,7 @@ tc_handle_case_hints(struct tc_request *req, struct tc_response *resp, struct tc
 
 /* ---- GET /api/v1/cases/aggregate ---- */
 
-#define AGG_DIMS   5
+#define AGG_DIMS   TC_SUPPRESS_DIMS
 #define AGG_VALUES 16 /* values of one multi-select field counted per case */
 
 /* A dimension of the aggregate: the name in ?by= and the tc:report field it counts. */
@@ -953,18 +954,12 @@ static const struct {
     {"sex", "victim_sex", false},
 };
 
-struct cell {
-    const char *key[AGG_DIMS];
-    long long count;
-    bool suppressed;
-};
-
 struct table {
     size_t n_by;
     int by[AGG_DIMS];
-    struct cell *cells; /* the cross-classification */
+    struct tc_count_cell *cells; /* the cross-classification */
     size_t n_cells, cap_cells;
-    struct cell *margins[AGG_DIMS]; /* per dimension: key[0] is the value */
+    struct tc_count_cell *margins[AGG_DIMS]; /* per dimension: key[0] is the value */
     size_t n_margins[AGG_DIMS];
     long long total;
 };
@@ -1030,7 +1025,7 @@ dim_values(const json_t *report, const char *created_month, int d, struct tc_are
 }
 
 static bool
-same_key(const struct cell *c, const char *const *key, size_t n)
+same_key(const struct tc_count_cell *c, const char *const *key, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(c->key[i], key[i]) != 0)
@@ -1038,8 +1033,8 @@ same_key(const struct cell *c, const char *const *key, size_t n)
     return true;
 }
 
-static struct cell *
-cell_add(struct cell **cells, size_t *n, size_t *cap, const char *const *key, size_t n_key,
+static struct tc_count_cell *
+cell_add(struct tc_count_cell **cells, size_t *n, size_t *cap, const char *const *key, size_t n_key,
          struct tc_arena *arena)
 {
     for (size_t i = 0; i < *n; i++)
@@ -1047,7 +1042,7 @@ cell_add(struct cell **cells, size_t *n, size_t *cap, const char *const *key, si
             return &(*cells)[i];
     if (*n == *cap) {
         size_t cap2 = *cap > 0 ? *cap * 2 : 64;
-        struct cell *grown = tc_arena_calloc(arena, cap2, sizeof(*grown));
+        struct tc_count_cell *grown = tc_arena_calloc(arena, cap2, sizeof(*grown));
 
         if (grown == NULL)
             return NULL;
@@ -1072,8 +1067,8 @@ count_case(struct table *t, const json_t *report, const char *month, size_t *cap
     for (size_t i = 0; i < t->n_by; i++) {
         n[i] = dim_values(report, month, t->by[i], arena, values[i]);
         for (size_t j = 0; j < n[i]; j++) {
-            struct cell *m = cell_add(&t->margins[i], &t->n_margins[i], &cap_margins[i],
-                                      &values[i][j], 1, arena);
+            struct tc_count_cell *m = cell_add(&t->margins[i], &t->n_margins[i], &cap_margins[i],
+                                               &values[i][j], 1, arena);
 
             if (m == NULL)
                 return tc_fail(err, TC_ENOMEM, "out of memory");
@@ -1082,7 +1077,7 @@ count_case(struct table *t, const json_t *report, const char *month, size_t *cap
     }
     for (;;) { /* every combination of the case's values */
         const char *key[AGG_DIMS];
-        struct cell *c;
+        struct tc_count_cell *c;
         size_t i = 0;
 
         for (size_t d = 0; d < t->n_by; d++)
@@ -1099,59 +1094,15 @@ count_case(struct table *t, const json_t *report, const char *month, size_t *cap
     return TC_OK;
 }
 
-/*
- * In `cells` (those equal to `line` on every coordinate but `skip`; skip < 0: all), a
- * single suppressed cell would follow from the line's published sum: suppress the
- * smallest other one too. Returns whether anything changed.
- */
-static bool
-protect_line(struct cell *cells, size_t n, size_t n_key, const struct cell *line, int skip)
-{
-    size_t hidden = 0, smallest = n;
-
-    for (size_t i = 0; i < n; i++) {
-        bool in_line = true;
-
-        for (size_t d = 0; d < n_key && skip >= 0; d++)
-            if ((int)d != skip && strcmp(cells[i].key[d], line->key[d]) != 0)
-                in_line = false;
-        if (!in_line)
-            continue;
-        if (cells[i].suppressed)
-            hidden++;
-        else if (smallest == n || cells[i].count < cells[smallest].count)
-            smallest = i;
-    }
-    if (hidden != 1 || smallest == n)
-        return false;
-    cells[smallest].suppressed = true;
-    return true;
-}
-
 /* Cells and margins below k hidden, then hidden again until no sum gives one away. */
 static void
 suppress(struct table *t, long long k)
 {
-    bool changed = true;
-
-    for (size_t i = 0; i < t->n_cells; i++)
-        t->cells[i].suppressed = t->cells[i].count < k;
-    for (size_t d = 0; d < t->n_by; d++)
-        for (size_t i = 0; i < t->n_margins[d]; i++)
-            t->margins[d][i].suppressed = t->margins[d][i].count < k;
-    while (changed) {
-        changed = false;
-        for (size_t i = 0; i < t->n_cells; i++)
-            for (size_t d = 0; d < t->n_by; d++)
-                changed |= protect_line(t->cells, t->n_cells, t->n_by, &t->cells[i],
-                                        t->n_by > 1 ? (int)d : -1);
-        for (size_t d = 0; d < t->n_by; d++)
-            changed |= protect_line(t->margins[d], t->n_margins[d], 1, NULL, -1);
-    }
+    tc_suppress(t->cells, t->n_cells, t->n_by, t->margins, t->n_margins, k);
 }
 
 static json_t *
-cell_json(const struct table *t, const struct cell *c, size_t n_key, const int *by)
+cell_json(const struct table *t, const struct tc_count_cell *c, size_t n_key, const int *by)
 {
     json_t *o = json_object();
 
