@@ -267,6 +267,10 @@ place_case(struct tc_db_conn *conn, const struct tc_principal *who,
                        "submission must come in the same post as its XML",
                        in->instance_id);
     ctx->intake = f == NULL || f->calculate[0] != '\0';
+    if (ctx->intake && exists) { /* a repeat: it stores no new case, whatever its code */
+        ctx->case_code = in->case_code != NULL ? in->case_code : "";
+        return TC_OK;
+    }
     if (ctx->intake) {
         if ((st = assign_case_code(conn, in->case_code, arena, &ctx->case_code, err)) != TC_OK)
             return st;

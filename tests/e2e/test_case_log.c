@@ -752,6 +752,16 @@ test_case_filed_by_the_units_phone(void **state)
                              "::bigint",
                              code3, path, NULL),
                      1);
+    /* The phone sends it again (no answer came through): no second case; with the photo
+       again: refused, since the stored row's data key is sealed. */
+    before = sql_int("SELECT count(*) FROM cases", NULL, NULL, NULL);
+    post_openrosa(E->app_token, with_photo, NULL, NULL, 0, &r);
+    expect(&r, 201);
+    reply_free(&r);
+    post_openrosa(E->app_token, with_photo, "photo.jpg", PHOTO, strlen(PHOTO), &r);
+    expect(&r, 409);
+    reply_free(&r);
+    assert_int_equal(sql_int("SELECT count(*) FROM cases", NULL, NULL, NULL), before);
     log_in("host_a", &host);
     read_case(E->port, &host, code3, &r);
     expect(&r, 200);
