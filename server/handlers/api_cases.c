@@ -102,6 +102,18 @@ require(struct tc_request *req, struct tc_principal *who, enum tc_action action,
     return st;
 }
 
+/* The CSRF token of a cookie session; a mismatch is a denial, audited like the others. */
+static enum tc_status
+csrf(struct tc_request *req, const struct tc_principal *who, enum tc_action action,
+     const char *code, struct tc_error *err)
+{
+    enum tc_status st = tc_auth_csrf(req, who, NULL, err);
+
+    if (st == TC_EFORBIDDEN)
+        (void)deny(req, who, action, code, st, err);
+    return st;
+}
+
 /* The actor's own reach, as the record a list or a count covers. */
 static struct tc_policy_object
 own_reach(const struct tc_principal *who)
@@ -776,7 +788,7 @@ tc_handle_case_create(struct tc_request *req, struct tc_response *resp, struct t
         return st;
     reach = own_reach(&who);
     if ((st = tc_auth_check(req, &who, TC_ACT_CASE_CREATE, &reach, err)) != TC_OK ||
-        (st = tc_auth_csrf(req, &who, NULL, err)) != TC_OK)
+        (st = csrf(req, &who, TC_ACT_CASE_CREATE, NULL, err)) != TC_OK)
         return st;
     xml = tc_req_body(req, &len);
     if (len == 0 || xml[strspn(xml, " \t\r\n")] != '<')
@@ -798,7 +810,7 @@ tc_handle_case_followup(struct tc_request *req, struct tc_response *resp, struct
 
     if ((st = require(req, &who, TC_ACT_CASE_FOLLOWUP, code, err)) != TC_OK ||
         (st = find_case(req, &who, TC_ACT_CASE_FOLLOWUP, code, &c, err)) != TC_OK ||
-        (st = tc_auth_csrf(req, &who, NULL, err)) != TC_OK)
+        (st = csrf(req, &who, TC_ACT_CASE_FOLLOWUP, code, err)) != TC_OK)
         return st;
     if ((st = body_xml(req, FOLLOWUP_FORM, c.case_code, &xml, &len, err)) != TC_OK ||
         (st = file_xml(req, &who, xml, len, c.case_code, NULL, &res, err)) != TC_OK)

@@ -690,6 +690,24 @@ test_case_filed_read_followed_up_hinted(void **state)
     json_decref(j);
     reply_free(&r);
 
+    /* Without the session's CSRF token: refused and audited. */
+    {
+        struct session forged = host;
+        long long denied = sql_int("SELECT count(*) FROM audit_log WHERE actor_login = 'host_a'"
+                                   " AND outcome = 'denied'",
+                                   NULL, NULL, NULL);
+
+        snprintf(forged.csrf, sizeof(forged.csrf), "forged");
+        http(E->port, "POST", path, &forged, "application/json",
+             "{\"values\": {\"contact\": \"yes\"}}", &r);
+        expect(&r, 403);
+        reply_free(&r);
+        assert_int_equal(sql_int("SELECT count(*) FROM audit_log WHERE actor_login = 'host_a'"
+                                 " AND outcome = 'denied'",
+                                 NULL, NULL, NULL),
+                         denied + 1);
+    }
+
     /* A follow-up to an unknown case: 404, nothing stored. */
     http(E->port, "POST", "/api/v1/cases/DC-ffffffff/followups", &host, "application/json",
          "{\"values\": {\"contact\": \"yes\"}}", &r);
