@@ -1,5 +1,7 @@
 #include "routes.h"
 
+#include "handlers/api_cases.h"
+#include "handlers/fill.h"
 #include "handlers/api_forms.h"
 #include "handlers/api_review.h"
 #include "handlers/api_submissions.h"
@@ -91,6 +93,36 @@ const struct tc_route tc_routes[] = {
      .max_body = TC_SESSION_BODY_MAX},
     {.method = "DELETE", .pattern = "/api/v1/session", .handler = tc_handle_session_delete},
     {.method = "GET", .pattern = "/api/v1/me", .handler = tc_handle_me},
+    {.method = "GET", .pattern = "/api/v1/cases", .handler = tc_handle_cases_list},
+    {.method = "POST",
+     .pattern = "/api/v1/cases",
+     .handler = tc_handle_case_create,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_CASES_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/cases/aggregate", .handler = tc_handle_cases_aggregate},
+    {.method = "GET", .pattern = "/api/v1/cases/:code", .handler = tc_handle_case_get},
+    {.method = "GET",
+     .pattern = "/api/v1/cases/:code/attachments/:name",
+     .handler = tc_handle_case_attachment},
+    {.method = "POST",
+     .pattern = "/api/v1/cases/:code/followups",
+     .handler = tc_handle_case_followup,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_CASES_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/cases/:code/hints", .handler = tc_handle_case_hints},
+    {.method = "POST",
+     .pattern = "/api/v1/units/:code/invitations",
+     .handler = tc_handle_unit_invite},
+    {.method = "POST",
+     .pattern = "/api/v1/invitations/redeem",
+     .handler = tc_handle_invitation_redeem,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_SESSION_BODY_MAX},
+    {.method = "POST",
+     .pattern = "/api/v1/units/:code/recover",
+     .handler = tc_handle_unit_recover,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_SESSION_BODY_MAX},
     /* Browser form filling (ODK Web Forms); its submissions go to POST /submission. */
     {.method = "GET", .pattern = "/static/webforms/:file", .handler = tc_handle_webforms_static},
     {.method = "GET",
