@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "form_cache.h"
 #include "handlers/protect.h"
+#include "handlers/score_hook.h"
 #include "http.h"
 #include "tincay/app_users.h"
 #include "tincay/arena.h"
@@ -600,6 +601,8 @@ store(struct tc_request *req, struct tc_response *resp, struct post *p, const st
         st = build_ingest(req, p, up, &row, sub, &in, err);
     if (st == TC_OK && row.is_confidential)
         st = tc_protect_ingest(req, &p->who, model, sub, &in, NULL, err);
+    if (st == TC_OK && !row.is_confidential)
+        st = tc_score_hook_attach(conn, &in, arena, err);
     if (st == TC_OK)
         st = tc_submission_store(conn, &in, &res, err);
     if (st == TC_OK) {

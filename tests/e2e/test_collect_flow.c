@@ -29,6 +29,7 @@
 #include "auth.h"
 #include "form_admin.h"
 #include "form_cache.h"
+#include "housekeeping.h"
 #include "http.h"
 #include "testlib.h"
 #include "tincay/app_users.h"
@@ -1098,6 +1099,27 @@ surveys_are_scored_on_arrival(void **state)
                      1);
 }
 
+/* The activation above queued a re-score job: the server's housekeeping thread works it. */
+static void
+activation_rescores_in_the_background(void **state)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_housekeeping *hk = NULL;
+
+    (void)state;
+    assert_int_equal(count("SELECT count(*) FROM jobs WHERE kind = 'rescore' AND state = 'queued'"),
+                     1);
+    assert_int_equal(tc_housekeeping_start(env.pool, 1, &hk, &err), TC_OK);
+    for (int waited = 0; waited < 30000 && count("SELECT count(*) FROM jobs WHERE kind = "
+                                                 "'rescore' AND state = 'done'") != 1;
+         waited += 100)
+        nanosleep(&(struct timespec){.tv_nsec = 100000000L}, NULL);
+    tc_housekeeping_stop(hk);
+    assert_int_equal(count("SELECT count(*) FROM jobs WHERE kind = 'rescore' AND state = 'done' "
+                           "AND progress_done = progress_total"),
+                     1);
+}
+
 /* Shipped forms (TINCAY_FORMS_DIR): added and published once, with media; changes refused. */
 static void
 shipped_forms_load_once(void **state)
@@ -1242,6 +1264,7 @@ main(void)
         cmocka_unit_test(protected_forms_store_no_plaintext),
         cmocka_unit_test(shipped_forms_load_once),
         cmocka_unit_test(surveys_are_scored_on_arrival),
+        cmocka_unit_test(activation_rescores_in_the_background),
         cmocka_unit_test(slow_uploads_hold_no_connection),
         cmocka_unit_test(accounts_use_basic_at_the_root),
     };
