@@ -733,10 +733,11 @@ validate(struct validator *v, xmlDocPtr doc, xmlNodePtr root)
     v->env = (struct tc_xpath_env){.model = m,
                                    .arena = v->arena,
                                    .now = time(NULL),
-                                   .lang_index = tc_form_lang_index(m, v->lang)};
+                                   .lang_index = tc_form_lang_index(m, v->lang),
+                                   .cache = tc_xpath_cache_new()};
     v->seen = tc_arena_calloc(v->arena, m->n_fields + 1, sizeof(*v->seen));
     top.path = top.ipath = tc_arena_printf(v->arena, "/%s", tc_local_name(root));
-    if (values == NULL || v->seen == NULL || top.path == NULL ||
+    if (values == NULL || v->seen == NULL || top.path == NULL || v->env.cache == NULL ||
         (v->xp = tc_xpath_context_new(doc, &v->env)) == NULL) {
         st = oom(v);
         goto out;
@@ -757,6 +758,7 @@ out:
     free(dumped);
     json_decref(values);
     xmlXPathFreeContext(v->xp);
+    tc_xpath_cache_free(v->env.cache);
     return st;
 }
 
