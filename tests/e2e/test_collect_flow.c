@@ -936,6 +936,17 @@ app_user_scope_and_revocation(void **state)
     assert_openrosa(&r, 403);
     reply_free(&r);
 
+    /* An assignment counts from the next request on. */
+    conn = tc_db_acquire(env.pool, 5000, &err);
+    assert_int_equal(tc_app_user_assign(conn, id, "binaryType", &err), TC_OK);
+    tc_db_release(env.pool, conn);
+    get(keyed(token, "/forms/binaryType/v/form.xml"), NULL, &r);
+    assert_openrosa(&r, 200);
+    reply_free(&r);
+    get(keyed(token, "/formList"), NULL, &r);
+    assert_non_null(xform_block(tc_strbuf_str(&r.body), "binaryType"));
+    reply_free(&r);
+
     conn = tc_db_acquire(env.pool, 5000, &err);
     assert_int_equal(tc_app_user_revoke(conn, id, &err), TC_OK);
     tc_db_release(env.pool, conn);
