@@ -412,7 +412,7 @@ find_form(struct tc_request *req, struct tc_db_conn *conn, const struct post *p,
 
     if (env->form_id == NULL || env->form_id[0] == '\0')
         return tc_fail(err, TC_EBADREQ, "the submission's root element has no id attribute");
-    st = tc_forms_get(conn, env->form_id, env->version, tc_req_arena(req), row, err);
+    st = tc_forms_get_head(conn, env->form_id, env->version, tc_req_arena(req), row, err);
     if (st == TC_ENOTFOUND) {
         struct tc_form_row any;
 
@@ -569,13 +569,20 @@ choose_model(void *ctx, const struct tc_submission *env, const struct tc_form_mo
              struct tc_error *err)
 {
     struct choice *c = ctx;
+    struct tc_form_cache *cache = tc_server_forms(tc_req_server(c->req));
+    struct tc_form_row full;
     enum tc_status st;
 
     if ((c->conn = tc_req_db(c->req, err)) == NULL)
         return err->status;
     if ((st = find_form(c->req, c->conn, c->p, env, &c->row, err)) != TC_OK)
         return st;
-    st = tc_form_cache_get(tc_server_forms(tc_req_server(c->req)), &c->row, model, &c->owned, err);
+    if ((*model = tc_form_cache_find(cache, &c->row)) != NULL)
+        return TC_OK;
+    /* Not kept yet: the XML is fetched only now, to load the model once. */
+    if ((st = tc_forms_get_by_id(c->conn, c->row.id, tc_req_arena(c->req), &full, err)) != TC_OK)
+        return st;
+    st = tc_form_cache_get(cache, &full, model, &c->owned, err);
     if (st != TC_OK) {
         tc_error_detail(err, "stored form \"%s\" does not load", c->row.form_id);
         return st == TC_ENOMEM ? st : TC_EINTERNAL;
