@@ -673,6 +673,33 @@ skip_dots(const struct dirent *e)
     return e->d_name[0] != '.' && strstr(e->d_name, ".xml") != NULL;
 }
 
+/* After a submission its version's model is kept, found by the row without its XML. */
+static void
+submitted_versions_stay_loaded(void **state)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = tc_db_acquire(env.pool, 5000, &err);
+    struct tc_arena *arena = tc_arena_create(1024);
+    struct tc_form_row row;
+    char sha0;
+
+    (void)state;
+    assert_non_null(conn);
+    assert_int_equal(tc_forms_get_head(conn, "binaryType", "", arena, &row, &err), TC_OK);
+    assert_null(row.xml);
+    assert_non_null(tc_form_cache_find(env.forms, &row));
+    sha0 = row.sha256[0];
+    row.sha256[0] = sha0 == '0' ? '1' : '0'; /* other bytes: another model */
+    assert_null(tc_form_cache_find(env.forms, &row));
+    row.sha256[0] = sha0;
+    row.state = TC_FORM_DRAFT; /* drafts are never kept */
+    assert_null(tc_form_cache_find(env.forms, &row));
+    assert_int_equal(tc_forms_get_head(conn, "binaryType", "nope", arena, &row, &err),
+                     TC_ENOTFOUND);
+    tc_arena_destroy(arena);
+    tc_db_release(env.pool, conn);
+}
+
 /* Every corpus form loads or is refused with a reason; every paired submission is stored. */
 static void
 corpus_forms_and_submissions_are_stored(void **state)
@@ -936,6 +963,17 @@ app_user_scope_and_revocation(void **state)
     reply_free(&r);
     post_xml(token, binary_both, NULL, 0, NULL, &r);
     assert_openrosa(&r, 403);
+    reply_free(&r);
+
+    /* An assignment counts from the next request on. */
+    conn = tc_db_acquire(env.pool, 5000, &err);
+    assert_int_equal(tc_app_user_assign(conn, id, "binaryType", &err), TC_OK);
+    tc_db_release(env.pool, conn);
+    get(keyed(token, "/forms/binaryType/v/form.xml"), NULL, &r);
+    assert_openrosa(&r, 200);
+    reply_free(&r);
+    get(keyed(token, "/formList"), NULL, &r);
+    assert_non_null(xform_block(tc_strbuf_str(&r.body), "binaryType"));
     reply_free(&r);
 
     conn = tc_db_acquire(env.pool, 5000, &err);
@@ -1255,6 +1293,7 @@ main(void)
         cmocka_unit_test(corpus_forms_and_submissions_are_stored),
         cmocka_unit_test(collect_downloads_forms_and_media),
         cmocka_unit_test(collect_submits_with_attachments),
+        cmocka_unit_test(submitted_versions_stay_loaded),
         cmocka_unit_test(bad_inputs_are_refused_fast_and_store_nothing),
         cmocka_unit_test(oversize_body_is_413),
         cmocka_unit_test(rule_breaks_are_stored_as_findings),
