@@ -503,10 +503,10 @@ send_attachment(struct tc_request *req, struct tc_response *resp, const struct t
 {
     struct tc_arena *arena = tc_req_arena(req);
     struct tc_db_conn *conn = tc_req_db(req, err);
-    const char *form_id, *type;
-    long long submission;
-    unsigned char *xml, *sealed, *plain;
-    size_t xml_len, sealed_len, plain_len;
+    const char *form_id = NULL, *type = NULL;
+    long long submission = 0;
+    unsigned char *xml = NULL, *sealed = NULL, *plain = NULL;
+    size_t xml_len = 0, sealed_len = 0, plain_len = 0;
     struct tc_dek *dek = NULL;
     struct tc_submission *env;
     enum tc_status st;
@@ -801,11 +801,11 @@ tc_handle_case_create(struct tc_request *req, struct tc_response *resp, struct t
 enum tc_status
 tc_handle_case_followup(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
-    const char *code = tc_req_param(req, "code"), *xml;
+    const char *code = tc_req_param(req, "code"), *xml = NULL;
     struct tc_principal who = {0};
     struct tc_caselog_case c = {0};
     struct tc_ingest_result res;
-    size_t len;
+    size_t len = 0;
     enum tc_status st;
 
     if ((st = require(req, &who, TC_ACT_CASE_FOLLOWUP, code, err)) != TC_OK ||
