@@ -12,6 +12,7 @@
 #include "tincay/log.h"
 #include "tincay/rules.h"
 #include "tincay/sessions.h"
+#include "tincay/sync.h"
 
 #define ACQUIRE_WAIT_MS 1000u
 #define CHAIN_MAX_ROWS  10000u
@@ -92,35 +93,13 @@ run(void *arg)
     while (!hk->stopping) {
         pthread_mutex_unlock(&hk->lock);
         round_once(hk->pool);
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += (time_t)hk->interval_s;
+        until = tc_sync_deadline(hk->interval_s * 1000u);
         pthread_mutex_lock(&hk->lock);
         while (!hk->stopping && pthread_cond_timedwait(&hk->wake, &hk->lock, &until) == 0)
             ;
     }
     pthread_mutex_unlock(&hk->lock);
     return NULL;
-}
-
-static int
-init_sync(struct tc_housekeeping *hk)
-{
-    pthread_condattr_t attr;
-    int rc;
-
-    if (pthread_condattr_init(&attr) != 0)
-        return -1;
-    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    if (rc == 0)
-        rc = pthread_cond_init(&hk->wake, &attr);
-    pthread_condattr_destroy(&attr);
-    if (rc != 0)
-        return -1;
-    if (pthread_mutex_init(&hk->lock, NULL) != 0) {
-        pthread_cond_destroy(&hk->wake);
-        return -1;
-    }
-    return 0;
 }
 
 enum tc_status
@@ -134,7 +113,7 @@ tc_housekeeping_start(struct tc_db_pool *pool, unsigned int interval_s,
         return tc_fail(err, TC_ENOMEM, "out of memory");
     hk->pool = pool;
     hk->interval_s = interval_s > 0 ? interval_s : TC_HOUSEKEEPING_INTERVAL_S;
-    if (init_sync(hk) != 0) {
+    if (tc_sync_init(&hk->lock, &hk->wake) != 0) {
         free(hk);
         return tc_fail(err, TC_EINTERNAL, "could not start the housekeeping thread");
     }
