@@ -16,7 +16,7 @@ RUN cmake --preset release && cmake --build --preset release
 FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-        ca-certificates libmicrohttpd12 libgnutls30 libpq5 libxml2 libsodium23 libjansson4 \
+        ca-certificates curl libmicrohttpd12 libgnutls30 libpq5 libxml2 libsodium23 libjansson4 \
         libxlsxwriter4 libqrencode4 libutf8proc2 zlib1g \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --user-group --home-dir /var/lib/tincay --shell /usr/sbin/nologin tincay \
@@ -32,5 +32,7 @@ ENV TINCAY_LISTEN=0.0.0.0:8080 \
     TINCAY_FORMS_DIR=/usr/share/tincay/forms
 EXPOSE 8080
 STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s \
+    CMD curl -fsS -o /dev/null http://127.0.0.1:8080/healthz || exit 1
 ENTRYPOINT ["/usr/local/bin/tincay"]
 CMD ["serve"]

@@ -20,6 +20,8 @@
 #include "tincay/keyfile.h"
 #include "tincay/log.h"
 #include "tincay/migrate.h"
+#include "tincay/password.h"
+#include "tincay/users.h"
 
 #define MIGRATE_WAIT_MS 30000u
 
@@ -110,10 +112,30 @@ settle_public_url(struct tc_config *cfg, unsigned int port)
              v6 ? "]" : "", port);
 }
 
+/*
+ * On the very first start (no admin account at all) create "admin" with a generated
+ * password and print it once; later starts print nothing.
+ */
+static enum tc_status
+bootstrap_admin(struct serve *s, char password[TC_PASSWORD_GENERATED], bool *created,
+                struct tc_error *err)
+{
+    struct tc_db_conn *conn = tc_db_acquire(s->pool, MIGRATE_WAIT_MS, err);
+    enum tc_status st;
+
+    if (conn == NULL)
+        return err->status;
+    st = tc_user_bootstrap_admin(conn, tc_auth_gate(s->auth), created, password, err);
+    tc_db_release(s->pool, conn);
+    return st;
+}
+
 static enum tc_status
 start(struct serve *s, struct tc_error *err)
 {
     struct tc_server_options opts = {.cfg = &s->cfg};
+    char password[TC_PASSWORD_GENERATED];
+    bool created = false;
     unsigned int port;
     enum tc_status st;
 
@@ -132,10 +154,19 @@ start(struct serve *s, struct tc_error *err)
         (st = tc_housekeeping_start(s->pool, TC_HOUSEKEEPING_INTERVAL_S, &s->housekeeping, err)) !=
             TC_OK)
         return st;
+    /* Only once the server listens: a password shown for a server that failed to start would
+     * never be shown again. */
+    if ((st = bootstrap_admin(s, password, &created, err)) != TC_OK)
+        return st;
     port = tc_server_port(s->srv);
     settle_public_url(&s->cfg, port);
     printf("tincay %s listening on %s port %u%s (public URL %s)\n", TC_VERSION, s->cfg.listen_host,
            port, s->cfg.tls_cert[0] != '\0' ? " with TLS" : "", s->cfg.public_url);
+    if (created)
+        printf("first administrator: login \"admin\", password \"%s\"\n"
+               "(shown once: note it now; change it after logging in)\n",
+               password);
+    sodium_memzero(password, sizeof(password));
     fflush(stdout);
     return TC_OK;
 }

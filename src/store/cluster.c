@@ -23,6 +23,8 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include "tincay/log.h"
+
 #define PG_ROOT       "/usr/lib/postgresql"
 #define SYSTEM_USER   "tincay"
 #define SYSTEM_HOME   "/var/lib/tincay"
@@ -34,6 +36,7 @@
 #define START_TRIES   3
 #define ADOPT_WAIT_S  30
 #define LOG_TAIL_SIZE 300
+#define LOG_ROTATE_AT (16L * 1024 * 1024) /* bytes; one older log is kept as .1 */
 #define LOCATION_SIZE 512 /* short enough that every path derived from it fits PATH_MAX */
 
 struct tc_cluster {
@@ -660,6 +663,20 @@ out:
     return st;
 }
 
+/* Keep the log from growing forever; a postmaster still writing to it follows it to .1. */
+static void
+rotate_log(const char *path)
+{
+    char older[PATH_MAX + 4];
+    struct stat st;
+
+    if (stat(path, &st) != 0 || st.st_size < LOG_ROTATE_AT)
+        return;
+    snprintf(older, sizeof(older), "%s.1", path);
+    if (rename(path, older) != 0)
+        tc_log(TC_LOG_WARNING, NULL, "could not rotate \"%s\": %s", path, strerror(errno));
+}
+
 /* One process per data directory; the lock dies with its process, even on kill -9. */
 static enum tc_status
 open_data_dir(struct tc_cluster *c, const char *data_dir, struct tc_error *err)
@@ -683,6 +700,8 @@ open_data_dir(struct tc_cluster *c, const char *data_dir, struct tc_error *err)
         c->lock_fd = -1;
         c->borrowed = true;
     }
+    if (!c->borrowed)
+        rotate_log(c->log_path);
     c->log_fd = open(c->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (c->log_fd < 0)
         return tc_fail(err, TC_EINTERNAL, "could not open \"%s\": %s", c->log_path,

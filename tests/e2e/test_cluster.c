@@ -163,6 +163,28 @@ listens_on_a_private_socket_only(void **state)
 }
 
 static void
+a_large_log_is_rotated(void **state)
+{
+    struct fixture *fx = *state;
+    char log[128], older[128];
+    struct stat st;
+    struct tc_cluster *c;
+    FILE *f;
+
+    snprintf(log, sizeof(log), "%s/postgresql.log", fx->data_dir);
+    snprintf(older, sizeof(older), "%s/postgresql.log.1", fx->data_dir);
+    assert_non_null(f = fopen(log, "a"));
+    assert_int_equal(ftruncate(fileno(f), 16L * 1024 * 1024), 0);
+    fclose(f);
+    c = start(fx);
+    assert_int_equal(stat(older, &st), 0);
+    assert_true(st.st_size >= 16L * 1024 * 1024);
+    assert_int_equal(stat(log, &st), 0);
+    assert_true(st.st_size < 1024 * 1024);
+    tc_cluster_stop(c);
+}
+
+static void
 second_process_borrows_the_cluster(void **state)
 {
     struct fixture *fx = *state;
@@ -307,6 +329,7 @@ main(void)
         cmocka_unit_test(second_start_keeps_data),
         cmocka_unit_test(listens_on_a_private_socket_only),
         cmocka_unit_test(second_process_borrows_the_cluster),
+        cmocka_unit_test(a_large_log_is_rotated),
         cmocka_unit_test(starts_after_postmaster_killed),
         cmocka_unit_test(cluster_of_a_dead_process_is_adopted),
     };

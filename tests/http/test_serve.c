@@ -163,6 +163,84 @@ serve_migrates_answers_and_stops_on_sigterm(void **state)
     close(c.err);
 }
 
+/* Start serve on `conninfo`, wait for its listening line (and what follows it), and return
+ * the port; stdout so far in `out`. */
+static unsigned int
+start_and_read(const char *conninfo, struct child *c, char *out, size_t size)
+{
+    static char url_env[300];
+    const char *env[] = {"TINCAY_LISTEN=127.0.0.1:0", "TINCAY_THREADS=2", url_env, NULL};
+    const char *at;
+    unsigned int port = 0;
+
+    snprintf(url_env, sizeof(url_env), "TINCAY_DATABASE_URL=%s", conninfo);
+    *c = spawn_serve(env, NULL);
+    if (!read_until(c->out, ")\n", out, size, 60000))
+        fail_msg("no listening line; stdout: %s", out);
+    read_until(c->out, "(shown once", out, size, 1000); /* the admin lines, if any */
+    at = strstr(out, "listening on 127.0.0.1 port ");
+    assert_non_null(at);
+    assert_int_equal(sscanf(at, "listening on 127.0.0.1 port %u", &port), 1);
+    return port;
+}
+
+static void
+stop_child(struct child *c)
+{
+    kill(c->pid, SIGTERM);
+    assert_int_equal(wait_exit(c->pid, 15000), 0);
+    close(c->out);
+    close(c->err);
+}
+
+static long
+login_status(unsigned int port, const char *login, const char *password)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    char url[128], body[256];
+    long status = 0;
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/session", port);
+    snprintf(body, sizeof(body), "{\"login\": \"%s\", \"password\": \"%s\"}", login, password);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+static void
+first_start_shows_the_admin_password_once(void **state)
+{
+    char conninfo[256], out[4096] = "", again[4096] = "", password[64] = "";
+    struct child c;
+    const char *at;
+    unsigned int port;
+
+    (void)state;
+    tc_test_db_create("serve_admin", conninfo, sizeof(conninfo));
+    port = start_and_read(conninfo, &c, out, sizeof(out));
+    at = strstr(out, "first administrator: login \"admin\", password \"");
+    if (at == NULL)
+        fail_msg("no first administrator line in: %s", out);
+    assert_int_equal(
+        sscanf(at, "first administrator: login \"admin\", password \"%63[^\"]", password), 1);
+    assert_int_equal(login_status(port, "admin", password), 200);
+    stop_child(&c);
+
+    port = start_and_read(conninfo, &c, again, sizeof(again));
+    assert_null(strstr(again, "first administrator")); /* the data, and the admin, are kept */
+    assert_int_equal(login_status(port, "admin", password), 200);
+    stop_child(&c);
+    tc_test_db_drop(conninfo);
+}
+
 static void
 bad_configuration_is_refused_with_every_problem(void **state)
 {
@@ -217,6 +295,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(serve_migrates_answers_and_stops_on_sigterm),
+        cmocka_unit_test(first_start_shows_the_admin_password_once),
         cmocka_unit_test(bad_configuration_is_refused_with_every_problem),
         cmocka_unit_test(arguments_are_a_usage_error),
     };
