@@ -1,0 +1,56 @@
+#ifndef TC_WEB_XFORM_H
+#define TC_WEB_XFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tincay/status.h"
+
+struct json_t;
+struct tc_arena;
+struct tc_db_conn;
+
+/*
+ * What the web pages need of form definitions, behind a small interface: tincay/form.h
+ * and web/urlencoded.h both name a `struct tc_form_field`, so a page that reads posted
+ * forms cannot include the form library itself.
+ */
+
+/* A field of a form as a page shows it: its path, label and whether its value is protected. */
+struct tc_web_column {
+    const char *path;  /* "/data/group/name" (local names) */
+    const char *label; /* the label in the form's default language, else the element name */
+    bool is_protected; /* personal or confidential: not among the plain values */
+    bool is_repeat;    /* a repeat: its value is a list of entries */
+};
+
+/*
+ * Load xml[0..len) with the form library and store it as a new draft version by
+ * `created_by`. TC_EINVAL with the library's precise message (what is wrong, and on which
+ * line) for a form that does not load; TC_ETOOLARGE over 5 MB; TC_ECONFLICT when the form
+ * id and version already exist. `*id_out` gets the row id, `form_id_out` and
+ * `version_out` (in `arena`) name what was stored.
+ */
+enum tc_status tc_web_xform_store(struct tc_db_conn *conn, const unsigned char *xml, size_t len,
+                                  long long created_by, struct tc_arena *arena, long long *id_out,
+                                  const char **form_id_out, const char **version_out,
+                                  struct tc_error *err);
+
+/*
+ * The fields of the stored form xml[0..len) that hold one value each, outside repeats and
+ * the meta block, in document order, plus the repeats themselves when `with_repeats`; at
+ * most `max`. Strings live in `arena`.
+ */
+enum tc_status tc_web_xform_columns(const unsigned char *xml, size_t len, size_t max,
+                                    bool with_repeats, struct tc_arena *arena,
+                                    struct tc_web_column **out, size_t *n_out,
+                                    struct tc_error *err);
+
+/*
+ * The value at `path` (below the root element) in a submission's values object: the
+ * string itself, a compact JSON text for a list or group (in `arena`), or NULL when
+ * absent or empty.
+ */
+const char *tc_web_value_at(const struct json_t *values, const char *path, struct tc_arena *arena);
+
+#endif /* TC_WEB_XFORM_H */
