@@ -333,7 +333,8 @@ form_columns(struct tc_db_conn *conn, const char *form_id, size_t max, struct tc
         if ((st = tc_forms_get_by_id(conn, rows[i].id, arena, &row, err)) != TC_OK)
             return st;
         *title_out = row.title;
-        return tc_web_xform_columns(row.xml, row.xml_len, max, false, arena, cols, n_cols, err);
+        return tc_web_xform_columns(row.xml, row.xml_len, max, TC_WEB_COLUMNS_ANSWERS, arena, cols,
+                                    n_cols, err);
     }
     return tc_fail(err, TC_ENOTFOUND, "form \"%s\" does not exist", form_id);
 }
@@ -783,8 +784,8 @@ render_submission(struct tc_request *req, struct tc_response *resp, const struct
         return err->status;
     if ((st = submission_of(req, who, TC_ACT_SUBMISSION_READ, conn, &row, err)) != TC_OK ||
         (st = tc_forms_get_by_id(conn, row.form, tc_req_arena(req), &form, err)) != TC_OK ||
-        (st = tc_web_xform_columns(form.xml, form.xml_len, (size_t)-1, true, tc_req_arena(req),
-                                   &cols, &n_cols, err)) != TC_OK)
+        (st = tc_web_xform_columns(form.xml, form.xml_len, (size_t)-1, TC_WEB_COLUMNS_REPEATS,
+                                   tc_req_arena(req), &cols, &n_cols, err)) != TC_OK)
         return st;
     open_personal(req, who, conn, &form, &row, &pv);
     if ((st = tc_page_init(&p, req, resp, who, err)) != TC_OK)

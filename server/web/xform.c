@@ -44,7 +44,7 @@ tc_web_xform_store(struct tc_db_conn *conn, const unsigned char *xml, size_t len
 
 /* A field worth a column: a leaf (or, if asked, a repeat) outside repeats and meta. */
 static bool
-wanted(const struct tc_form_model *model, const struct tc_form_field *f, bool with_repeats)
+wanted(const struct tc_form_model *model, const struct tc_form_field *f, unsigned int flags)
 {
     const char *root = tc_form_root_name(model);
     size_t root_len = strlen(root);
@@ -55,12 +55,17 @@ wanted(const struct tc_form_model *model, const struct tc_form_field *f, bool wi
         strncmp(f->path + 1 + root_len, "/meta", 5) == 0)
         return false;
     if ((f->flags & TC_FIELD_REPEAT) != 0)
-        return with_repeats;
+        return (flags & TC_WEB_COLUMNS_REPEATS) != 0;
+    /* Preloads (start, device id...) and notes (read-only, nothing computed) answer nothing. */
+    if ((flags & TC_WEB_COLUMNS_ANSWERS) != 0 &&
+        (f->preload[0] != '\0' ||
+         ((f->flags & TC_FIELD_READONLY) != 0 && (f->flags & TC_FIELD_CALCULATE) == 0)))
+        return false;
     return (f->flags & TC_FIELD_GROUP) == 0 && strchr(f->path + 1, '/') != NULL;
 }
 
 enum tc_status
-tc_web_xform_columns(const unsigned char *xml, size_t len, size_t max, bool with_repeats,
+tc_web_xform_columns(const unsigned char *xml, size_t len, size_t max, unsigned int flags,
                      struct tc_arena *arena, struct tc_web_column **out, size_t *n_out,
                      struct tc_error *err)
 {
@@ -79,7 +84,7 @@ tc_web_xform_columns(const unsigned char *xml, size_t len, size_t max, bool with
     for (size_t i = 0; i < count && n < max; i++) {
         const struct tc_form_field *f = tc_form_field_at(model, i);
 
-        if (!wanted(model, f, with_repeats))
+        if (!wanted(model, f, flags))
             continue;
         cols[n].path = tc_arena_strdup(arena, f->path);
         cols[n].label = tc_arena_strdup(arena, f->label[0] != '\0' ? f->label : f->name);

@@ -36,13 +36,19 @@ enum tc_status tc_web_xform_store(struct tc_db_conn *conn, const unsigned char *
                                   const char **form_id_out, const char **version_out,
                                   struct tc_error *err);
 
+/* Which fields tc_web_xform_columns returns, besides the single values outside repeats. */
+enum {
+    TC_WEB_COLUMNS_REPEATS = 1u << 0, /* the repeats too, each as one column */
+    TC_WEB_COLUMNS_ANSWERS = 1u << 1  /* only what a person answers: no preload, no note */
+};
+
 /*
  * The fields of the stored form xml[0..len) that hold one value each, outside repeats and
- * the meta block, in document order, plus the repeats themselves when `with_repeats`; at
- * most `max`. Strings live in `arena`.
+ * the meta block, in document order, as `flags` (TC_WEB_COLUMNS_*) narrow or widen them;
+ * at most `max`. Strings live in `arena`.
  */
 enum tc_status tc_web_xform_columns(const unsigned char *xml, size_t len, size_t max,
-                                    bool with_repeats, struct tc_arena *arena,
+                                    unsigned int flags, struct tc_arena *arena,
                                     struct tc_web_column **out, size_t *n_out,
                                     struct tc_error *err);
 
