@@ -11,6 +11,7 @@
 #include "tincay/fmt.h"
 #include "tincay/password.h"
 #include "tincay/strbuf.h"
+#include "tincay/units.h"
 #include "tincay/users.h"
 #include "web/html.h"
 #include "web/page.h"
@@ -199,33 +200,56 @@ nonempty(const char *s)
     return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
+/* An account, and for an escrow officer the key pair, in one transaction (as the CLI does). */
+struct user_add {
+    struct tc_password_gate *gate;
+    const struct tc_user_new *user;
+    const char *password;
+    long long id;
+};
+
+static enum tc_status
+user_add_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
+{
+    struct user_add *a = ctx;
+    const struct tc_vault_kdf kdf = {.gate = a->gate, .cost = TC_PASSWORD_INTERACTIVE};
+    size_t len = strlen(a->password);
+    enum tc_status st = tc_user_create(conn, a->gate, a->user, a->password, len, &a->id, err);
+
+    if (st != TC_OK || a->user->role != TC_ROLE_ESCROW)
+        return st;
+    return tc_escrow_create(conn, &kdf, a->id, a->user->province_code, a->password, len, err);
+}
+
 static enum tc_status
 create_user(struct tc_request *req, struct tc_response *resp, const struct tc_principal *who,
             const struct user_form *f, struct tc_error *err)
 {
-    struct tc_password_gate *gate = tc_auth_gate(tc_server_auth(tc_req_server(req)));
     struct tc_user_new u = {.login = f->login,
                             .display_name = nonempty(f->name),
                             .commune_code = nonempty(f->commune),
                             .province_code = nonempty(f->province),
                             .language = TC_LANG_VI};
     char password[TC_PASSWORD_GENERATED];
+    struct user_add add = {
+        .gate = tc_auth_gate(tc_server_auth(tc_req_server(req))), .user = &u, .password = password};
     struct tc_db_conn *conn;
     enum tc_status st;
-    long long id = 0;
 
     if (f->role == NULL || tc_role_parse(f->role, &u.role) != 0)
         return tc_fail(err, TC_EINVAL, "unknown role \"%s\"", f->role != NULL ? f->role : "");
     if (f->language != NULL && tc_lang_parse(f->language, &u.language) != 0)
         return tc_fail(err, TC_EINVAL, "unknown language \"%s\"", f->language);
+    if (u.role == TC_ROLE_ESCROW && u.province_code == NULL)
+        return tc_fail(err, TC_EINVAL, "an escrow officer needs a province code");
     if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
     tc_password_generate(password);
-    st = tc_user_create(conn, gate, &u, password, strlen(password), &id, err);
+    st = tc_db_transact(conn, false, user_add_txn, &add, err);
     if (st == TC_OK) {
         char detail[128];
 
-        (void)snprintf(detail, sizeof(detail), "{\"user_id\": %lld, \"role\": \"%s\"}", id,
+        (void)snprintf(detail, sizeof(detail), "{\"user_id\": %lld, \"role\": \"%s\"}", add.id,
                        tc_role_name(u.role));
         tc_auth_audit(req, who, "user.create", "ok", detail);
         st = render_created(req, resp, who, f->login, password, err);

@@ -53,10 +53,22 @@ new_login_token(char out[LOGIN_TOKEN_SIZE])
     sodium_memzero(raw, sizeof(raw));
 }
 
-/* The login page, with `message` (translated) when an attempt failed. */
+/* "vi" or "en" when `lang` names one of them (then as the catalogue spells it), else NULL. */
+static const char *
+chosen_language(const char *lang)
+{
+    enum tc_lang parsed;
+
+    return lang != NULL && tc_lang_parse(lang, &parsed) == 0 ? tc_lang_name(parsed) : NULL;
+}
+
+/*
+ * The login page, with `message` (translated) when an attempt failed, and the language
+ * picked with the switch (`chosen`, NULL: none) carried in the form.
+ */
 static enum tc_status
 render_login(struct tc_request *req, struct tc_response *resp, const char *login,
-             const char *message, struct tc_error *err)
+             const char *chosen, const char *message, struct tc_error *err)
 {
     char token[LOGIN_TOKEN_SIZE];
     struct tc_page p;
@@ -71,6 +83,8 @@ render_login(struct tc_request *req, struct tc_response *resp, const char *login
         tc_page_message(&p, message, true);
     tc_form_begin(&p, "/login", "");
     tc_form_input(&p, &(struct tc_field){.type = "hidden", .name = "login_csrf", .value = token});
+    if (chosen != NULL)
+        tc_form_input(&p, &(struct tc_field){.type = "hidden", .name = "lang", .value = chosen});
     tc_form_input(&p, &(struct tc_field){.type = "text",
                                          .name = "login",
                                          .label = tc_tr(p.lang, "Login"),
@@ -100,7 +114,7 @@ tc_page_login(struct tc_request *req, struct tc_response *resp, struct tc_error 
     if (st == TC_OK && who.kind == TC_PRINCIPAL_USER)
         return tc_web_redirect(req, resp, "/home", TC_FLASH_NONE, err);
     tc_error_clear(err); /* an ended session just shows the form */
-    return render_login(req, resp, NULL, NULL, err);
+    return render_login(req, resp, NULL, chosen_language(tc_req_query(req, "lang")), NULL, err);
 }
 
 /*
@@ -145,16 +159,18 @@ token_matches(struct tc_request *req, const char *presented)
            sodium_memcmp(cookie, presented, len) == 0;
 }
 
-/* The language chosen on the login page becomes the account's. */
+/*
+ * A language picked with the switch on this login page becomes the account's at login (the
+ * form carries the choice; a cookie left on a shared computer by someone else does not).
+ */
 static void
-keep_language_choice(struct tc_request *req, const struct tc_principal *who)
+keep_language_choice(struct tc_request *req, const struct tc_principal *who, const char *chosen)
 {
-    const char *cookie = tc_req_cookie(req, TC_WEB_LANG_COOKIE);
     struct tc_error ignored = TC_ERROR_INIT(TC_LANG_EN);
     struct tc_db_conn *conn;
     enum tc_lang lang;
 
-    if (cookie == NULL || tc_lang_parse(cookie, &lang) != 0 || lang == who->language)
+    if (chosen == NULL || tc_lang_parse(chosen, &lang) != 0 || lang == who->language)
         return;
     if ((conn = tc_req_db(req, &ignored)) != NULL)
         (void)tc_user_set_language(conn, who->id, lang, &ignored);
@@ -165,6 +181,7 @@ log_in(struct tc_request *req, struct tc_response *resp, struct tc_form_data *fo
        struct tc_error *err)
 {
     const char *login = tc_form_get(form, "login");
+    const char *chosen = chosen_language(tc_form_get(form, "lang"));
     struct tc_form_field *password = tc_form_field(form, "password");
     char token[TC_SESSION_TOKEN_MAX] = "";
     struct tc_principal who;
@@ -172,14 +189,14 @@ log_in(struct tc_request *req, struct tc_response *resp, struct tc_form_data *fo
 
     if (!same_origin(req) || !token_matches(req, tc_form_get(form, "login_csrf"))) {
         tc_resp_status(resp, 403);
-        return render_login(req, resp, login,
+        return render_login(req, resp, login, chosen,
                             tc_tr(tc_req_lang(req), "The login form had expired. Please try "
                                                     "again."),
                             err);
     }
     if (login == NULL || login[0] == '\0' || password == NULL || password->value_len == 0) {
         tc_resp_status(resp, 422);
-        return render_login(req, resp, login,
+        return render_login(req, resp, login, chosen,
                             tc_tr(tc_req_lang(req), "Enter your login and your password."), err);
     }
     st = tc_auth_login(req, login, password->value, password->value_len, token, &who, err);
@@ -189,11 +206,11 @@ log_in(struct tc_request *req, struct tc_response *resp, struct tc_form_data *fo
         (void)snprintf(message, sizeof(message), "%s", err->msg);
         tc_resp_status(resp, tc_status_http(st));
         tc_error_clear(err);
-        return render_login(req, resp, login, message, err);
+        return render_login(req, resp, login, chosen, message, err);
     }
     if (st == TC_OK && (st = tc_web_cookie(req, resp, TC_AUTH_COOKIE, token, 0, err)) == TC_OK &&
         (st = tc_web_cookie(req, resp, LOGIN_COOKIE, "", -1, err)) == TC_OK) {
-        keep_language_choice(req, &who);
+        keep_language_choice(req, &who, chosen);
         st = tc_web_redirect(req, resp, "/home", TC_FLASH_NONE, err);
     }
     sodium_memzero(token, sizeof(token));

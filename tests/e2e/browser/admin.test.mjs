@@ -109,3 +109,46 @@ test('the audit page lists the events and finds the chain intact', async () => {
     await screenshot(page, 'audit.png');
     await page.close();
 });
+
+test('an escrow officer needs a province, and gets her key pair with the account', async () => {
+    const page = await freshPage(browser);
+    await logIn(page, 'e2e.admin');
+    await page.goto(`${BASE}/admin/users`);
+    const add = async (province) => {
+        await page.fill('#f-login', 'escrow.lc');
+        await page.selectOption('#f-role', 'escrow');
+        await page.fill('#f-province', province);
+        const [response] = await Promise.all([
+            page.waitForNavigation(),
+            page.click('form[action="/admin/users"] button[type="submit"]'),
+        ]);
+        return response;
+    };
+    const refused = await add('');
+    assert.equal(refused.status(), 422);
+    assert.equal((await page.textContent('.msg-error')).trim(),
+        'cán bộ giữ khóa dự phòng cần có mã tỉnh');
+    const created = await add('12');
+    assert.equal(created.status(), 200);
+    const password = (await page.textContent('#new-password')).trim();
+    await page.close();
+
+    const officer = await freshPage(browser);
+    await officer.goto(`${BASE}/login`);
+    await submitLogin(officer, 'escrow.lc', password);
+    assert.equal(await officer.textContent('.who-role'), 'Cán bộ giữ khóa dự phòng');
+    const cards = await officer.$$eval('.card', (els) => els.map((e) => e.textContent));
+    assert.deepEqual(cards, ['0 Vụ việc không có tin mới trong 30 ngày: cần theo dõi tiếp',
+        '0 Vụ việc bạn đang phụ trách']);
+    // Her password change re-wraps her escrow key: it works, and only the new one opens.
+    await officer.goto(`${BASE}/account/password`);
+    await officer.fill('#f-current', password);
+    await officer.fill('#f-new', `${password}-2026`);
+    await officer.fill('#f-repeat', `${password}-2026`);
+    await Promise.all([
+        officer.waitForNavigation(),
+        officer.click('form[action="/account/password"] button[type="submit"]'),
+    ]);
+    assert.equal((await officer.textContent('.msg-ok')).trim(), 'Mật khẩu của bạn đã được thay đổi.');
+    await officer.close();
+});

@@ -74,6 +74,15 @@ test('the language switch turns the login page and the account to English', asyn
     await browser.context.clearCookies();
     await logIn(page, 'e2e.english');
     assert.equal(await heading(page), 'Trang chủ');
+
+    // A language cookie left by someone else shows the login page in English but does not
+    // change the account: only the switch, used on the page, does.
+    await browser.context.clearCookies();
+    await browser.context.addCookies([{ name: 'tincay_lang', value: 'en', url: BASE }]);
+    await page.goto(`${BASE}/login`);
+    assert.equal(await heading(page), 'Log in');
+    await submitLogin(page, 'e2e.english');
+    assert.equal(await heading(page), 'Trang chủ');
     await page.close();
 });
 
