@@ -308,7 +308,10 @@ submission_row(struct tc_page *p, const struct tc_submission_row *r,
     for (size_t i = 0; i < n_cols; i++)
         tc_table_cell(p, cols[i].is_protected
                              ? PROTECTED
-                             : tc_web_value_at(values, cols[i].path, tc_req_arena(p->req)));
+                             : tc_web_column_display(
+                                   &cols[i],
+                                   tc_web_value_at(values, cols[i].path, tc_req_arena(p->req)),
+                                   tc_req_arena(p->req)));
     tc_html_raw(p->out, "<td class=\"num\">");
     tc_html_textf(p->out, "%zu", r->n_findings);
     tc_html_raw(p->out, "</td>");
@@ -556,9 +559,12 @@ values_table(struct tc_page *p, const struct tc_submission_row *r, const struct 
                         false);
     tc_table_begin(p, tc_tr(p->lang, "Answers"), headings, 2);
     for (size_t i = 0; i < n_cols; i++) {
-        const char *v = cols[i].is_protected
-                            ? personal_value(pv, cols[i].path, tc_req_arena(p->req))
-                            : tc_web_value_at(values, cols[i].path, tc_req_arena(p->req));
+        const char *v =
+            cols[i].is_protected
+                ? personal_value(pv, cols[i].path, tc_req_arena(p->req))
+                : tc_web_column_display(&cols[i],
+                                        tc_web_value_at(values, cols[i].path, tc_req_arena(p->req)),
+                                        tc_req_arena(p->req));
 
         tc_table_row_begin(p);
         tc_html_raw(p->out, "<th scope=\"row\">");

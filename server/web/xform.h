@@ -16,12 +16,27 @@ struct tc_db_conn;
  * forms cannot include the form library itself.
  */
 
+/* How a stored value reads on a page. */
+enum tc_web_value_kind {
+    TC_WEB_VALUE_TEXT = 0,
+    TC_WEB_VALUE_DATE,        /* "2026-11-20" shown as "20/11/2026" */
+    TC_WEB_VALUE_SELECT_ONE,  /* a choice's value shown as its label */
+    TC_WEB_VALUE_SELECT_MANY, /* space-separated values shown as their labels */
+};
+
+struct tc_web_choice {
+    const char *value, *label;
+};
+
 /* A field of a form as a page shows it: its path, label and whether its value is protected. */
 struct tc_web_column {
     const char *path;  /* "/data/group/name" (local names) */
     const char *label; /* the label in the form's default language, else the element name */
     bool is_protected; /* personal or confidential: not among the plain values */
     bool is_repeat;    /* a repeat: its value is a list of entries */
+    enum tc_web_value_kind kind;
+    const struct tc_web_choice *choices; /* of a select with choices in the form */
+    size_t n_choices;
 };
 
 /*
@@ -58,5 +73,12 @@ enum tc_status tc_web_xform_columns(const unsigned char *xml, size_t len, size_t
  * absent or empty.
  */
 const char *tc_web_value_at(const struct json_t *values, const char *path, struct tc_arena *arena);
+
+/*
+ * `raw` (a value of column `c`, or NULL) as a page shows it: a date as dd/mm/yyyy, a choice
+ * by its label (the value itself when the form lists no such choice). In `arena`.
+ */
+const char *tc_web_column_display(const struct tc_web_column *c, const char *raw,
+                                  struct tc_arena *arena);
 
 #endif /* TC_WEB_XFORM_H */

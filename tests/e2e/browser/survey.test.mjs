@@ -160,7 +160,8 @@ test('a reviewer filters the submissions, opens one and changes its review state
     const row = rows.find((cells) => cells[0] === `#${id}`);
     assert.ok(row, 'the submission is listed');
     assert.equal(row[2], 'đã nhận');
-    assert.ok(row.includes('Lò Văn Khánh'), 'a column shows the collector');
+    // The form's first answers, a date as dd/mm/yyyy and a choice by its label.
+    assert.deepEqual(row.slice(4, 8), ['20/11/2026', 'Lò Văn Khánh', 'Hội LHPN xã', 'Có']);
 
     // Filtering by another state hides it; by its state and dates keeps it.
     await page.selectOption('#f-state', 'approved');
