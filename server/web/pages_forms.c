@@ -86,11 +86,12 @@ upload_cleanup(void *ctx)
 
 /*
  * The buffered multipart/form-data body of `req` (an upload form of `who`): its CSRF field
- * checked, its file in `u`. TC_EINVAL when no file was chosen.
+ * checked, its file in `*out` (in the request's arena, with the file freed along with it).
+ * TC_EINVAL when no file was chosen.
  */
 static enum tc_status
 read_upload(struct tc_request *req, const struct tc_principal *who, size_t max_file,
-            struct upload *u, struct tc_error *err)
+            struct upload **out, struct tc_error *err)
 {
     const struct tc_multipart_callbacks cb = {upload_part_begin, upload_part_data, NULL};
     struct tc_arena *arena = tc_req_arena(req);
@@ -98,14 +99,17 @@ read_upload(struct tc_request *req, const struct tc_principal *who, size_t max_f
     struct tc_multipart *mp;
     size_t len = 0;
     const char *body = tc_req_body(req, &len);
+    struct upload *u = tc_arena_calloc(arena, 1, sizeof(*u));
     enum tc_status st;
 
-    memset(u, 0, sizeof(*u));
+    if (u == NULL)
+        return tc_fail(err, TC_ENOMEM, "out of memory");
     u->arena = arena;
     u->max_file = max_file;
     u->file = (struct tc_strbuf)TC_STRBUF_INIT(max_file + 1);
     if (tc_arena_defer(arena, upload_cleanup, u) != 0)
         return tc_fail(err, TC_ENOMEM, "out of memory");
+    *out = u;
     if ((mp = tc_multipart_create(type != NULL ? type : "", NULL, &cb, u, arena, err)) == NULL)
         return err->status;
     if ((st = tc_multipart_feed(mp, body, len, err)) != TC_OK ||
@@ -271,7 +275,7 @@ tc_page_forms_upload(struct tc_request *req, struct tc_response *resp, struct tc
 {
     struct tc_principal who;
     struct tc_db_conn *conn;
-    struct upload u;
+    struct upload *u = NULL;
     const char *form_id = NULL, *version = NULL;
     char detail[DETAIL_MAX], message[sizeof(err->msg)];
     long long id = 0;
@@ -284,7 +288,7 @@ tc_page_forms_upload(struct tc_request *req, struct tc_response *resp, struct tc
     if (st == TC_OK && (conn = tc_req_db(req, err)) == NULL)
         st = err->status;
     if (st == TC_OK)
-        st = tc_web_xform_store(conn, (const unsigned char *)tc_strbuf_str(&u.file), u.file.len,
+        st = tc_web_xform_store(conn, (const unsigned char *)tc_strbuf_str(&u->file), u->file.len,
                                 who.id, tc_req_arena(req), &id, &form_id, &version, err);
     if (st == TC_OK) {
         (void)snprintf(detail, sizeof(detail), "{\"form\": %lld}", id);
@@ -434,7 +438,7 @@ tc_page_form_media(struct tc_request *req, struct tc_response *resp, struct tc_e
     struct tc_principal who;
     struct tc_db_conn *conn;
     struct tc_form_row row;
-    struct upload u;
+    struct upload *u = NULL;
     char detail[DETAIL_MAX], message[sizeof(err->msg)];
     enum tc_status st;
 
@@ -446,13 +450,13 @@ tc_page_form_media(struct tc_request *req, struct tc_response *resp, struct tc_e
     if ((st = version_of(req, conn, &row, err)) != TC_OK)
         return st;
     st = read_upload(req, &who, TC_WEB_MEDIA_UPLOAD_MAX, &u, err);
-    if (st == TC_OK && u.filename == NULL)
+    if (st == TC_OK && u->filename == NULL)
         st = tc_fail(err, TC_EINVAL, "the file has no usable name");
     if (st == TC_OK)
-        st =
-            tc_forms_media_put(conn, row.id, u.filename,
-                               u.content_type != NULL ? u.content_type : "application/octet-stream",
-                               (const unsigned char *)tc_strbuf_str(&u.file), u.file.len, err);
+        st = tc_forms_media_put(conn, row.id, u->filename,
+                                u->content_type != NULL ? u->content_type
+                                                        : "application/octet-stream",
+                                (const unsigned char *)tc_strbuf_str(&u->file), u->file.len, err);
     if (st == TC_OK) {
         (void)snprintf(detail, sizeof(detail), "{\"form\": %lld}", row.id);
         tc_auth_audit(req, &who, "form.media", "ok", detail);
