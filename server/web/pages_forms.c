@@ -199,14 +199,16 @@ version_row(struct tc_page *p, const struct tc_form_row *r)
     tc_html_text(p->out, r->form_id);
     tc_html_raw(p->out, "</a></td>");
     tc_table_cell(p, r->version);
-    tc_table_cell(p, r->title);
+    tc_html_raw(p->out, "<td class=\"wide\">");
+    tc_html_text(p->out, r->title);
+    tc_html_raw(p->out, "</td>");
     tc_html_raw(p->out, "<td><span");
     tc_html_attr(p->out, "class", tc_form_state_name(r->state));
     tc_html_raw(p->out, ">");
     tc_html_text(p->out, state_label(p->lang, r->state));
     tc_html_raw(p->out, "</span></td><td class=\"num\">");
     tc_html_textf(p->out, "%zu", r->n_media);
-    tc_html_raw(p->out, "</td><td><code>");
+    tc_html_raw(p->out, "</td><td><code class=\"md5\">");
     tc_html_text(p->out, r->md5);
     tc_html_raw(p->out, "</code></td>");
     tc_table_cell(p, tc_fmt_date(r->created_at, created) == 0 ? created : NULL);
@@ -371,7 +373,7 @@ media_table(struct tc_page *p, const struct tc_form_media *media, size_t n)
         tc_table_cell(p, media[i].content_type);
         tc_html_raw(p->out, "<td class=\"num\">");
         tc_html_textf(p->out, "%zu", media[i].size);
-        tc_html_raw(p->out, "</td><td><code>");
+        tc_html_raw(p->out, "</td><td><code class=\"md5\">");
         tc_html_text(p->out, media[i].md5);
         tc_html_raw(p->out, "</code></td>");
         tc_table_row_end(p);
