@@ -36,9 +36,9 @@ enum tc_status tc_page_audit_verify(struct tc_request *req, struct tc_response *
                                     struct tc_error *err);
 
 /* pages_forms.c: form versions, uploads, media and states (admin). */
-#define TC_WEB_FORM_UPLOAD_MAX  (5u * 1024u * 1024u)  /* bytes of an uploaded XForm */
-#define TC_WEB_MEDIA_UPLOAD_MAX (10u * 1024u * 1024u) /* bytes of a media file */
-#define TC_WEB_UPLOAD_OVERHEAD  65536u                /* multipart framing and fields */
+#define TC_WEB_FORM_UPLOAD_MAX  ((size_t)5 * 1024 * 1024)  /* bytes of an uploaded XForm */
+#define TC_WEB_MEDIA_UPLOAD_MAX ((size_t)10 * 1024 * 1024) /* bytes of a media file */
+#define TC_WEB_UPLOAD_OVERHEAD  ((size_t)65536)            /* multipart framing and fields */
 enum tc_status tc_page_forms(struct tc_request *req, struct tc_response *resp,
                              struct tc_error *err);
 enum tc_status tc_page_forms_upload(struct tc_request *req, struct tc_response *resp,

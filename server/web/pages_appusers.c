@@ -95,7 +95,7 @@ static void
 appuser_row(struct tc_page *p, struct tc_db_conn *conn, const struct choices *c,
             const struct tc_app_user *u)
 {
-    char created[TC_FMT_DATE_SIZE], question[DETAIL_MAX];
+    char created[TC_FMT_DATE_SIZE];
     const char *action =
         tc_arena_printf(tc_req_arena(p->req), "/admin/appusers/%lld/revoke", u->id);
 
@@ -106,12 +106,15 @@ appuser_row(struct tc_page *p, struct tc_db_conn *conn, const struct choices *c,
     tc_table_cell(p, tc_fmt_date(u->created_at, created) == 0 ? created : NULL);
     tc_table_cell(p, u->is_revoked ? tc_tr(p->lang, "revoked") : tc_tr(p->lang, "active"));
     tc_html_raw(p->out, "<td>");
-    if (!u->is_revoked && action != NULL)
+    if (!u->is_revoked && action != NULL) {
+        char question[DETAIL_MAX];
+
         tc_form_button_confirm(p, action, tc_tr(p->lang, "Revoke"),
                                tc_trf(question, sizeof(question), p->lang,
                                       "Revoke \"%s\"? Its phone can no longer download forms or "
                                       "send submissions.",
                                       u->name));
+    }
     tc_html_raw(p->out, "</td>");
     tc_table_row_end(p);
 }

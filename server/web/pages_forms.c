@@ -279,7 +279,7 @@ tc_page_forms_upload(struct tc_request *req, struct tc_response *resp, struct tc
     struct tc_db_conn *conn;
     struct upload *u = NULL;
     const char *form_id = NULL, *version = NULL;
-    char detail[DETAIL_MAX], message[sizeof(err->msg)];
+    char message[sizeof(err->msg)];
     long long id = 0;
     enum tc_status st;
 
@@ -289,10 +289,12 @@ tc_page_forms_upload(struct tc_request *req, struct tc_response *resp, struct tc
     st = read_upload(req, &who, TC_WEB_FORM_UPLOAD_MAX, &u, err);
     if (st == TC_OK && (conn = tc_req_db(req, err)) == NULL)
         st = err->status;
-    if (st == TC_OK)
+    if (st == TC_OK && u != NULL)
         st = tc_web_xform_store(conn, (const unsigned char *)tc_strbuf_str(&u->file), u->file.len,
                                 who.id, tc_req_arena(req), &id, &form_id, &version, err);
     if (st == TC_OK) {
+        char detail[DETAIL_MAX];
+
         (void)snprintf(detail, sizeof(detail), "{\"form\": %lld}", id);
         tc_auth_audit(req, &who, "form.upload", "ok", detail);
         return tc_web_redirect(req, resp, version_url(req, id, ""), TC_FLASH_FORM_STORED, err);
@@ -334,7 +336,7 @@ version_facts(struct tc_page *p, const struct tc_form_row *r)
     tc_html_raw(p->out, "</dd><dt>");
     tc_html_text(p->out, tc_tr(p->lang, "Version"));
     tc_html_raw(p->out, "</dt><dd>");
-    tc_html_text(p->out, r->version[0] != '\0' ? r->version : "–");
+    tc_html_text(p->out, r->version != NULL && r->version[0] != '\0' ? r->version : "–");
     tc_html_raw(p->out, "</dd><dt>");
     tc_html_text(p->out, tc_tr(p->lang, "State"));
     tc_html_raw(p->out, "</dt><dd id=\"form-state\">");
@@ -387,7 +389,7 @@ render_version(struct tc_request *req, struct tc_response *resp, const struct tc
 {
     struct tc_form_media *media = NULL;
     struct tc_db_conn *conn;
-    struct tc_form_row row;
+    struct tc_form_row row = {0};
     struct tc_page p;
     enum tc_status st;
     size_t n = 0;
@@ -439,9 +441,9 @@ tc_page_form_media(struct tc_request *req, struct tc_response *resp, struct tc_e
 {
     struct tc_principal who;
     struct tc_db_conn *conn;
-    struct tc_form_row row;
+    struct tc_form_row row = {0};
     struct upload *u = NULL;
-    char detail[DETAIL_MAX], message[sizeof(err->msg)];
+    char message[sizeof(err->msg)];
     enum tc_status st;
 
     if ((st = tc_web_user(req, &who, err)) != TC_OK ||
@@ -452,14 +454,16 @@ tc_page_form_media(struct tc_request *req, struct tc_response *resp, struct tc_e
     if ((st = version_of(req, conn, &row, err)) != TC_OK)
         return st;
     st = read_upload(req, &who, TC_WEB_MEDIA_UPLOAD_MAX, &u, err);
-    if (st == TC_OK && u->filename == NULL)
+    if (st == TC_OK && (u == NULL || u->filename == NULL))
         st = tc_fail(err, TC_EINVAL, "the file has no usable name");
-    if (st == TC_OK)
+    if (st == TC_OK && u != NULL)
         st = tc_forms_media_put(conn, row.id, u->filename,
                                 u->content_type != NULL ? u->content_type
                                                         : "application/octet-stream",
                                 (const unsigned char *)tc_strbuf_str(&u->file), u->file.len, err);
     if (st == TC_OK) {
+        char detail[DETAIL_MAX];
+
         (void)snprintf(detail, sizeof(detail), "{\"form\": %lld}", row.id);
         tc_auth_audit(req, &who, "form.media", "ok", detail);
         return tc_web_redirect(req, resp, version_url(req, row.id, ""), TC_FLASH_MEDIA_STORED, err);
@@ -480,7 +484,7 @@ change_state(struct tc_request *req, struct tc_response *resp, enum tc_form_stat
     struct tc_form_data form;
     struct tc_principal who;
     struct tc_db_conn *conn;
-    struct tc_form_row row;
+    struct tc_form_row row = {0};
     char detail[DETAIL_MAX];
     enum tc_status st;
 

@@ -23,7 +23,7 @@
 
 #define PER_PAGE     25
 #define LIST_COLUMNS 4
-#define HISTORY_MAX  20
+#define HISTORY_MAX  ((size_t)20)
 #define URL_MAX      1024
 #define DETAIL_MAX   256
 #define COMMENT_MAX  10000
@@ -777,9 +777,9 @@ render_submission(struct tc_request *req, struct tc_response *resp, const struct
                   const char *message, struct tc_error *err)
 {
     struct tc_web_column *cols = NULL;
-    struct tc_submission_row row;
+    struct tc_submission_row row = {0};
     struct tc_db_conn *conn;
-    struct tc_form_row form;
+    struct tc_form_row form = {0};
     struct personal pv;
     struct tc_strbuf back;
     struct tc_page p;
@@ -837,8 +837,8 @@ tc_page_submission(struct tc_request *req, struct tc_response *resp, struct tc_e
 enum tc_status
 tc_page_submission_file(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
-    struct tc_submission_row row;
-    struct tc_submission_file file;
+    struct tc_submission_row row = {0};
+    struct tc_submission_file file = {0};
     struct tc_principal who;
     struct tc_db_conn *conn;
     enum tc_status st;
@@ -860,7 +860,7 @@ tc_page_submission_file(struct tc_request *req, struct tc_response *resp, struct
 enum tc_status
 tc_page_submission_review(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
-    struct tc_submission_row row;
+    struct tc_submission_row row = {0};
     struct tc_form_data form;
     struct tc_principal who;
     struct tc_db_conn *conn;
