@@ -11,11 +11,14 @@ int tc_cmd_version(int argc, char **argv);
 int tc_cmd_audit(int argc, char **argv);
 int tc_cmd_migrate(int argc, char **argv);
 int tc_cmd_user(int argc, char **argv);
+int tc_cmd_form(int argc, char **argv);
+int tc_cmd_appuser(int argc, char **argv);
 int tc_cmd_unit(int argc, char **argv);
 int tc_cmd_keys(int argc, char **argv);
 int tc_cmd_rules(int argc, char **argv);
 int tc_cmd_norms(int argc, char **argv);
 int tc_cmd_areas(int argc, char **argv);
 int tc_cmd_support(int argc, char **argv);
+int tc_cmd_demo(int argc, char **argv);
 
 #endif /* TC_COMMANDS_H */

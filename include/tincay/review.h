@@ -103,6 +103,14 @@ struct tc_review_entry {
 enum tc_status tc_review_set_state(struct tc_db_conn *conn, long long id, long long actor_id,
                                    const char *to_state, const char *comment, struct tc_error *err);
 
+/*
+ * As tc_review_set_state, inside the caller's open transaction (tc_db_transact), so that
+ * another act (a support decision returning the group for correction) commits with it.
+ */
+enum tc_status tc_review_set_state_in(struct tc_db_conn *conn, long long id, long long actor_id,
+                                      const char *to_state, const char *comment,
+                                      struct tc_error *err);
+
 /* The review history of submission `id`, oldest first. */
 enum tc_status tc_review_history(struct tc_db_conn *conn, long long id, struct tc_arena *arena,
                                  struct tc_review_entry **out, size_t *n_out, struct tc_error *err);

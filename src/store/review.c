@@ -400,6 +400,19 @@ tc_review_set_state(struct tc_db_conn *conn, long long id, long long actor_id, c
     return tc_db_transact(conn, false, review_txn, &r, err);
 }
 
+enum tc_status
+tc_review_set_state_in(struct tc_db_conn *conn, long long id, long long actor_id,
+                       const char *to_state, const char *comment, struct tc_error *err)
+{
+    struct review_ctx r = {id, actor_id, to_state, comment};
+
+    if (to_state != NULL && !is_review_state(to_state))
+        return tc_fail(err, TC_EINVAL, "invalid review state \"%s\"", to_state);
+    if (to_state == NULL && (comment == NULL || comment[0] == '\0'))
+        return tc_fail(err, TC_EINVAL, "a review needs a new state or a comment");
+    return review_txn(conn, &r, err);
+}
+
 static const char sql_history[] = "SELECT actor_id, from_state, to_state, comment, " UTC(
     "at") " FROM review_comments "
           "WHERE submission = $1::bigint ORDER BY at, id";
