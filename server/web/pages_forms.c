@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "form_admin.h"
 #include "http.h"
 #include "tincay/arena.h"
 #include "tincay/db.h"
@@ -278,9 +279,8 @@ tc_page_forms_upload(struct tc_request *req, struct tc_response *resp, struct tc
     struct tc_principal who;
     struct tc_db_conn *conn;
     struct upload *u = NULL;
-    const char *form_id = NULL, *version = NULL;
+    struct tc_form_row row = {0};
     char message[sizeof(err->msg)];
-    long long id = 0;
     enum tc_status st;
 
     if ((st = tc_web_user(req, &who, err)) != TC_OK ||
@@ -290,14 +290,14 @@ tc_page_forms_upload(struct tc_request *req, struct tc_response *resp, struct tc
     if (st == TC_OK && (conn = tc_req_db(req, err)) == NULL)
         st = err->status;
     if (st == TC_OK && u != NULL)
-        st = tc_web_xform_store(conn, (const unsigned char *)tc_strbuf_str(&u->file), u->file.len,
-                                who.id, tc_req_arena(req), &id, &form_id, &version, err);
+        st = tc_form_admin_add(conn, (const unsigned char *)tc_strbuf_str(&u->file), u->file.len,
+                               false, who.id, tc_req_arena(req), &row, err);
     if (st == TC_OK) {
         char detail[DETAIL_MAX];
 
-        (void)snprintf(detail, sizeof(detail), "{\"form\": %lld}", id);
+        (void)snprintf(detail, sizeof(detail), "{\"form\": %lld}", row.id);
         tc_auth_audit(req, &who, "form.upload", "ok", detail);
-        return tc_web_redirect(req, resp, version_url(req, id, ""), TC_FLASH_FORM_STORED, err);
+        return tc_web_redirect(req, resp, version_url(req, row.id, ""), TC_FLASH_FORM_STORED, err);
     }
     if (st != TC_EINVAL && st != TC_ECONFLICT && st != TC_ETOOLARGE && st != TC_EBADREQ)
         return st;

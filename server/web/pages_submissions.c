@@ -368,6 +368,34 @@ list_table(struct tc_page *p, const struct tc_principal *who, const struct tc_su
         tc_page_message(p, tc_tr(p->lang, "No submission matches."), false);
 }
 
+/* Links to the whole table as CSV and XLSX (the export API: scoped, audited, personal values
+ * only for roles that may read them). */
+static void
+export_links(struct tc_page *p, const struct tc_principal *who, const char *form_id)
+{
+    static const char *const formats[] = {"csv", "xlsx"};
+    static const char *const labels[] = {"CSV", "XLSX"};
+
+    if (tc_policy_scope(who->role, TC_ACT_SUBMISSION_EXPORT) == TC_SCOPE_DENIED)
+        return;
+    tc_html_raw(p->out, "<p class=\"exports\">");
+    tc_html_text(p->out, tc_tr(p->lang, "Download every submission:"));
+    for (size_t i = 0; i < 2; i++) {
+        struct tc_strbuf url = TC_STRBUF_INIT(URL_MAX);
+
+        tc_strbuf_appends(&url, "/api/v1/exports/submissions?form=");
+        tc_html_url_segment(&url, form_id);
+        tc_strbuf_appendf(&url, "&format=%s", formats[i]);
+        tc_html_raw(p->out, " <a download");
+        tc_html_url_attr(p->out, "href", tc_strbuf_failed(&url) ? "#" : tc_strbuf_str(&url));
+        tc_html_raw(p->out, ">");
+        tc_html_text(p->out, labels[i]);
+        tc_html_raw(p->out, "</a>");
+        tc_strbuf_cleanup(&url);
+    }
+    tc_html_raw(p->out, "</p>");
+}
+
 static void
 list_pager(struct tc_page *p, const struct list_query *q, const struct tc_submission_row *rows,
            size_t n)
@@ -443,6 +471,7 @@ tc_page_submissions(struct tc_request *req, struct tc_response *resp, struct tc_
                     who.commune_code != NULL && who.commune_code[0] != '\0');
     list_table(&p, &who, rows, n, cols, n_cols);
     list_pager(&p, &q, rows, n);
+    export_links(&p, &who, q.form_id);
     tc_page_end(&p);
     return tc_page_finish(&p, err);
 }

@@ -8,41 +8,7 @@
 #include "tincay/arena.h"
 #include "tincay/fmt.h"
 #include "tincay/form.h"
-#include "tincay/forms.h"
 #include "tincay/strbuf.h"
-
-enum tc_status
-tc_web_xform_store(struct tc_db_conn *conn, const unsigned char *xml, size_t len,
-                   long long created_by, struct tc_arena *arena, long long *id_out,
-                   const char **form_id_out, const char **version_out, struct tc_error *err)
-{
-    struct tc_form_model *model = NULL;
-    struct tc_form_new nf;
-    enum tc_status st;
-
-    if ((st = tc_form_load((const char *)xml, len, &model, err)) != TC_OK)
-        return st;
-    nf = (struct tc_form_new){
-        .form_id = tc_form_id(model),
-        .version = tc_form_version(model),
-        .title = tc_form_title(model)[0] != '\0' ? tc_form_title(model) : tc_form_id(model),
-        .xml = xml,
-        .xml_len = len,
-        .is_confidential = tc_form_is_confidential(model),
-        .has_protected = tc_form_has_protected_fields(model),
-        .created_by = created_by,
-    };
-    st = tc_forms_insert(conn, &nf, id_out, err);
-    if (st == TC_ECONFLICT)
-        st = tc_fail(err, TC_ECONFLICT, "form \"%s\" version \"%s\" already exists", nf.form_id,
-                     nf.version);
-    *form_id_out = tc_arena_strdup(arena, nf.form_id);
-    *version_out = tc_arena_strdup(arena, nf.version);
-    tc_form_model_free(model);
-    if (st == TC_OK && (*form_id_out == NULL || *version_out == NULL))
-        st = tc_fail(err, TC_ENOMEM, "out of memory");
-    return st;
-}
 
 /* A field worth a column: a leaf (or, if asked, a repeat) outside repeats and meta. */
 static bool

@@ -8,7 +8,6 @@
 
 struct json_t;
 struct tc_arena;
-struct tc_db_conn;
 
 /*
  * What the web pages need of form definitions, behind a small interface: tincay/form.h
@@ -38,18 +37,6 @@ struct tc_web_column {
     const struct tc_web_choice *choices; /* of a select with choices in the form */
     size_t n_choices;
 };
-
-/*
- * Load xml[0..len) with the form library and store it as a new draft version by
- * `created_by`. TC_EINVAL with the library's precise message (what is wrong, and on which
- * line) for a form that does not load; TC_ETOOLARGE over 5 MB; TC_ECONFLICT when the form
- * id and version already exist. `*id_out` gets the row id, `form_id_out` and
- * `version_out` (in `arena`) name what was stored.
- */
-enum tc_status tc_web_xform_store(struct tc_db_conn *conn, const unsigned char *xml, size_t len,
-                                  long long created_by, struct tc_arena *arena, long long *id_out,
-                                  const char **form_id_out, const char **version_out,
-                                  struct tc_error *err);
 
 /* Which fields tc_web_xform_columns returns, besides the single values outside repeats. */
 enum {

@@ -173,6 +173,12 @@ test('a reviewer filters the submissions, opens one and changes its review state
     await page.fill('#f-to', '2099-12-31');
     await post(page, 'form.filters button[type="submit"]');
     assert.ok(await page.$(`a[href="/submissions/${id}"]`));
+    // The whole table as CSV through the export API, with the reviewer's session.
+    const csvHref = await page.getAttribute('p.exports a[href$="format=csv"]', 'href');
+    const csv = await page.context().request.get(`${BASE}${csvHref}`);
+    assert.equal(csv.status(), 200);
+    assert.match(await csv.text(), /Lò Văn Khánh/);
+    assert.ok(await page.$('p.exports a[href$="format=xlsx"]'));
     await screenshot(page, 'submissions.png');
 
     await post(page, `a[href="/submissions/${id}"]`);
