@@ -1,6 +1,7 @@
 // The survey side: an admin uploads and publishes a form (and sees why a broken one is
-// refused), adds its media, creates an app user and gets the QR code for ODK Collect; a
-// reviewer finds a submission in the table, opens it and changes its review state.
+// refused), adds its media, creates an app user and gets the QR code for ODK Collect, whose
+// URL takes a survey as a phone sends it; a reviewer finds that submission in the table,
+// reads it (its personal answer decrypted and audited) and changes its review state.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -44,6 +45,27 @@ async function upload(page, action, filePath) {
 async function post(page, selector) {
     const [response] = await Promise.all([page.waitForNavigation(), page.click(selector)]);
     return response;
+}
+
+const INSTANCE = `uuid:e2e-${VERSION}`;
+
+// A livelihood survey of the reviewer's commune, sent to an app user's URL. The respondent's
+// name is a personal field: sealed on arrival, readable only by roles that may.
+async function submit(url, instance = INSTANCE) {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<data xmlns:orx="http://openrosa.org/xforms" id="${FORM_ID}" version="${VERSION}">
+  <survey_date>2026-11-20</survey_date><collector_name>Lò Văn Khánh</collector_name>
+  <collector_unit>Hội LHPN xã</collector_unit><consent>yes</consent>
+  <respondent><respondent_name>Lò Thị Nga</respondent_name><respondent_role>head</respondent_role></respondent>
+  <location><admin_era>post2025</admin_era><commune>post2025:03388</commune></location>
+  <identity><group_name>Tổ nhóm dệt thổ cẩm Nà Sang</group_name></identity>
+  <orx:meta><orx:instanceID>${instance}</orx:instanceID></orx:meta>
+</data>`;
+    const body = new FormData();
+    body.append('xml_submission_file', new Blob([xml], { type: 'text/xml' }), 'submission.xml');
+    return fetch(`${url}/submission`, {
+        method: 'POST', body, headers: { 'X-OpenRosa-Version': '1.0' },
+    });
 }
 
 function psql(sql) {
@@ -116,6 +138,10 @@ test('an admin creates an app user and gets the QR code of the settings for ODK 
     assert.match(url, new RegExp(`^${BASE.replace(/[.]/g, '\\.')}/key/[A-Za-z0-9_-]{43}$`));
     await screenshot(page, 'appuser-qr.png');
 
+    // The phone sends a survey to that URL, as ODK Collect does (OpenRosa, multipart).
+    const sent = await submit(url);
+    assert.equal(sent.status, 201, await sent.text());
+
     // The list shows it with its form; revoking it asks first and then takes effect.
     await page.goto(`${BASE}/admin/appusers`);
     const cells = await page.$$eval('tbody tr', (rows) => rows
@@ -130,26 +156,11 @@ test('an admin creates an app user and gets the QR code of the settings for ODK 
         .map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent.trim()))
         .find((c) => c[0] === 'Tổ truyền thông bản Nà Sang'));
     assert.equal(after[4], 'đã thu hồi');
+    assert.equal((await submit(url, 'uuid:e2e-after-revoke')).status, 403);
     await page.close();
 });
 
 test('a reviewer filters the submissions, opens one and changes its review state', async () => {
-    // A submission of the reviewer's commune, as ingest stores one of this form (sealed XML,
-    // plain values without the personal fields).
-    const values = JSON.stringify({
-        survey_date: '2026-11-20', collector_name: 'Lò Văn Khánh', collector_unit: 'Hội LHPN xã',
-        consent: 'yes', location: { admin_era: 'post2025', commune: 'post2025:03388' },
-        identity: { group_name: 'Tổ nhóm dệt thổ cẩm Nà Sang' },
-    }).replace(/'/g, "''");
-    const id = psql(`INSERT INTO submissions (form, form_id, form_version, instance_id, xml_sealed,
-            key_id, xml_sha256, values, commune_era, commune_code, review_state, is_complete)
-        SELECT f.id, f.form_id, f.version, 'uuid:e2e-${VERSION}', '\\x00'::bytea, 'e2e',
-            repeat('a', 64), '${values}'::jsonb, u.commune_era, u.commune_code, 'received', true
-        FROM forms f, users u WHERE f.form_id = '${FORM_ID}' AND f.version = '${VERSION}'
-            AND u.login = 'e2e.reviewer'
-        RETURNING id`);
-    assert.match(id, /^\d+$/);
-
     const page = await freshPage(browser);
     await logIn(page, 'e2e.reviewer');
     await page.click('nav.main-nav a[href="/submissions"]');
@@ -157,9 +168,14 @@ test('a reviewer filters the submissions, opens one and changes its review state
     assert.match(await heading(page), /Khảo sát nhu cầu/);
     let rows = await page.$$eval('tbody tr', (trs) => trs
         .map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent.trim())));
-    const row = rows.find((cells) => cells[0] === `#${id}`);
-    assert.ok(row, 'the submission is listed');
-    assert.equal(row[2], 'đã nhận');
+    const row = rows.find((cells) => cells[6] === 'Hội LHPN xã');
+    assert.ok(row, 'the submission sent by the phone is listed');
+    const id = row[0].slice(1);
+    const state = await page.getAttribute(`a[href="/submissions/${id}"] >> xpath=../..//span[@data-state]`,
+        'data-state');
+    const stateLabel = row[2];
+    assert.ok(['received', 'hasIssues'].includes(state), state);
+    assert.equal(row[3], '03388');
     // The form's first answers, a date as dd/mm/yyyy and a choice by its label.
     assert.deepEqual(row.slice(4, 8), ['20/11/2026', 'Lò Văn Khánh', 'Hội LHPN xã', 'Có']);
 
@@ -168,7 +184,7 @@ test('a reviewer filters the submissions, opens one and changes its review state
     await post(page, 'form.filters button[type="submit"]');
     rows = await page.$$eval('tbody tr', (trs) => trs.map((r) => r.textContent));
     assert.equal(rows.some((text) => text.includes(`#${id}`)), false);
-    await page.selectOption('#f-state', 'received');
+    await page.selectOption('#f-state', state);
     await page.fill('#f-from', '2020-01-01');
     await page.fill('#f-to', '2099-12-31');
     await post(page, 'form.filters button[type="submit"]');
@@ -182,12 +198,16 @@ test('a reviewer filters the submissions, opens one and changes its review state
     await screenshot(page, 'submissions.png');
 
     await post(page, `a[href="/submissions/${id}"]`);
-    assert.equal(await page.textContent('#review-state'), 'đã nhận');
+    assert.equal(await page.textContent('#review-state'), stateLabel);
     const answers = await page.$$eval('table tbody tr', (trs) => trs
         .map((r) => [r.querySelector('th')?.textContent.trim(), r.querySelector('td')?.textContent.trim()]));
     assert.ok(answers.some(([, v]) => v === 'Tổ nhóm dệt thổ cẩm Nà Sang'));
+    // A reviewer of the commune may read personal values: opened, said so, and audited.
+    assert.ok(answers.some(([, v]) => v === 'Lò Thị Nga'), 'the personal answer is decrypted');
     assert.ok(answers.some(([, v]) => v === '[được bảo vệ / protected]'),
-        'personal answers are not shown');
+        'a personal field left empty stays marked');
+    assert.equal(psql(`SELECT count(*) FROM audit_log WHERE action = 'submission.read_personal'
+        AND actor_login = 'e2e.reviewer'`), '1');
 
     await page.selectOption('#f-state', 'approved');
     await page.fill('#f-comment', 'Đủ điều kiện, đã xác minh tại bản.');
@@ -197,7 +217,7 @@ test('a reviewer filters the submissions, opens one and changes its review state
     const history = await page.$$eval('#review-history tbody tr', (trs) => trs
         .map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent.trim())));
     const last = history[history.length - 1];
-    assert.deepEqual(last.slice(1), ['e2e.reviewer', 'đã nhận', 'đã duyệt',
+    assert.deepEqual(last.slice(1), ['e2e.reviewer', stateLabel, 'đã duyệt',
         'Đủ điều kiện, đã xác minh tại bản.']);
 
     // Without a state or a comment there is nothing to save.
