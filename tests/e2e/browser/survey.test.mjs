@@ -18,6 +18,7 @@ const FORM_ID = 'livelihood_needs';
 
 let browser;
 let files;
+let submissionId;
 before(async () => {
     browser = await openBrowser();
     files = mkdtempSync(path.join(tmpdir(), 'tincay-forms-'));
@@ -171,6 +172,7 @@ test('a reviewer filters the submissions, opens one and changes its review state
     const row = rows.find((cells) => cells[6] === 'Hội LHPN xã');
     assert.ok(row, 'the submission sent by the phone is listed');
     const id = row[0].slice(1);
+    submissionId = id;
     const state = await page.getAttribute(`a[href="/submissions/${id}"] >> xpath=../..//span[@data-state]`,
         'data-state');
     const stateLabel = row[2];
@@ -236,4 +238,59 @@ test('a reviewer filters the submissions, opens one and changes its review state
     await other.close();
     assert.equal(psql(`SELECT count(*) FROM audit_log WHERE action = 'submission.read'
         AND outcome = 'denied' AND actor_login = 'e2e.reader'`), '1');
+});
+
+// At 360 px nothing scrolls sideways (wide tables scroll in their own box), every visible
+// input has a label, and no element carries inline style or script (the QR code included).
+async function assertPhoneFriendly(page, path) {
+    const response = await page.goto(`${BASE}${path}`);
+    assert.equal(response.status(), 200, path);
+    const report = await page.evaluate(() => {
+        const found = [];
+        const width = document.documentElement.clientWidth;
+        if (document.documentElement.scrollWidth > width) {
+            // Name the outermost elements that stick out, to say what to fix.
+            const out = [...document.querySelectorAll('body *')].filter((el) =>
+                el.getBoundingClientRect().right > width + 1
+                && !el.closest('.table-wrap') && el.parentElement.getBoundingClientRect().right <= width + 1);
+            found.push(`overflows: ${out.map((el) => `${el.tagName}.${el.className}`).join(', ')}`);
+        }
+        for (const el of document.querySelectorAll('input:not([type="hidden"]), select, textarea')) {
+            if (!el.labels || el.labels.length === 0) found.push(`unlabelled ${el.name}`);
+        }
+        for (const el of document.querySelectorAll('*')) {
+            for (const attr of el.getAttributeNames()) {
+                if (attr === 'style' || attr.startsWith('on')) found.push(`${el.tagName} ${attr}`);
+            }
+        }
+        if (document.querySelector('style, script:not([src])')) found.push('inline style or script');
+        return found;
+    });
+    assert.deepEqual(report, [], path);
+}
+
+test('the survey pages fit a 360 px phone, label every input, and carry no inline style', async () => {
+    assert.ok(submissionId, 'the reviewer test ran first');
+    const page = await freshPage(browser);
+    await page.setViewportSize({ width: 360, height: 740 });
+    await logIn(page, 'e2e.admin');
+    await page.goto(`${BASE}/admin/forms`);
+    const version = await page.getAttribute('tbody a[href^="/admin/forms/"]', 'href');
+    for (const path of ['/admin/forms', version, '/admin/appusers']) {
+        await assertPhoneFriendly(page, path);
+    }
+    await page.fill('#f-name', 'Điện thoại dự phòng');
+    await post(page, 'form[action="/admin/appusers"] button[type="submit"]');
+    const svg = await page.$eval('#qr svg', (el) => el.getBoundingClientRect().width);
+    assert.ok(svg > 0 && svg <= 360, `the QR code fits the screen (${svg} px)`);
+    await page.close();
+
+    const reviewer = await freshPage(browser);
+    await reviewer.setViewportSize({ width: 360, height: 740 });
+    await logIn(reviewer, 'e2e.reviewer');
+    for (const path of ['/submissions', `/forms/${FORM_ID}/submissions`,
+        `/submissions/${submissionId}`]) {
+        await assertPhoneFriendly(reviewer, path);
+    }
+    await reviewer.close();
 });
