@@ -1,11 +1,13 @@
 #include "routes.h"
 
+#include "handlers/fill.h"
 #include "handlers/api_forms.h"
 #include "handlers/api_submissions.h"
 #include "handlers/api_review.h"
 #include "handlers/health.h"
 #include "handlers/openrosa.h"
 #include "handlers/session.h"
+#include "handlers/webforms.h"
 #include "web/page.h"
 #include "web/pages.h"
 #include "web/static.h"
@@ -89,6 +91,14 @@ const struct tc_route tc_routes[] = {
      .max_body = TC_SESSION_BODY_MAX},
     {.method = "DELETE", .pattern = "/api/v1/session", .handler = tc_handle_session_delete},
     {.method = "GET", .pattern = "/api/v1/me", .handler = tc_handle_me},
+    /* Browser form filling (ODK Web Forms); its submissions go to POST /submission. */
+    {.method = "GET", .pattern = "/static/webforms/:file", .handler = tc_handle_webforms_static},
+    {.method = "GET",
+     .pattern = "/fill/:form_id",
+     .handler = tc_handle_fill_page,
+     .render_err = tc_web_render_error},
+    {.method = "GET", .pattern = "/fill/:form_id/form.xml", .handler = tc_handle_fill_form_xml},
+    {.method = "GET", .pattern = "/fill/:form_id/media/:filename", .handler = tc_handle_fill_media},
     {.method = "GET", .pattern = "/api/v1/review/queue", .handler = tc_handle_review_queue},
     {.method = "GET", .pattern = "/api/v1/review/groups/:id", .handler = tc_handle_review_group},
     {.method = "POST",

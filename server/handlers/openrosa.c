@@ -335,6 +335,8 @@ post_begin(struct tc_request *req, struct post **out, struct tc_error *err)
     if (p == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
     st = require(req, &p->who, err);
+    if (st == TC_OK) /* a browser's session cookie needs the page's CSRF token */
+        st = tc_auth_csrf(req, &p->who, NULL, err);
     /* The body may take minutes to arrive from a village: hold no connection meanwhile. */
     tc_req_db_release(req);
     if (st != TC_OK)
