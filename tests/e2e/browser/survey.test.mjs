@@ -164,6 +164,8 @@ test('an admin creates an app user and gets the QR code of the settings for ODK 
 test('a reviewer filters the submissions, opens one and changes its review state', async () => {
     const page = await freshPage(browser);
     await logIn(page, 'e2e.reviewer');
+    // The home page's counts lead to the work; the menu too.
+    assert.equal((await page.$$('.card a[href="/submissions"]')).length, 2);
     await page.click('nav.main-nav a[href="/submissions"]');
     await post(page, `a[href="/forms/${FORM_ID}/submissions"]`);
     assert.match(await heading(page), /Khảo sát nhu cầu/);
@@ -233,6 +235,7 @@ test('a reviewer filters the submissions, opens one and changes its review state
     const other = await freshPage(browser);
     await logIn(other, 'e2e.reader');
     assert.equal(await other.$('nav.main-nav a[href="/submissions"]'), null);
+    assert.equal(await other.$('.card a'), null);
     const denied = await other.goto(`${BASE}/submissions/${id}`);
     assert.equal(denied.status(), 403);
     await other.close();
