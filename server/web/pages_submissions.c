@@ -110,6 +110,19 @@ scope_filter(struct tc_request *req, const struct tc_principal *who, struct tc_s
     return tc_fail(err, TC_EFORBIDDEN, "permission denied");
 }
 
+/*
+ * The submissions of a confidential form are cases: they are read in the case log, by the
+ * unit's members, and never on these pages (the refusal is audited like any other).
+ */
+static enum tc_status
+refuse_case(struct tc_request *req, const struct tc_principal *who, struct tc_error *err)
+{
+    tc_auth_audit(req, who, tc_action_name(TC_ACT_SUBMISSION_READ), "denied",
+                  "{\"confidential\": true}");
+    return tc_fail(err, TC_EFORBIDDEN,
+                   "the submissions of a confidential form are read in the case log only");
+}
+
 /* ---- the forms whose submissions one may read ---- */
 
 enum tc_status
@@ -136,7 +149,7 @@ tc_page_submission_forms(struct tc_request *req, struct tc_response *resp, struc
     for (size_t i = 0; i < n; i++) {
         struct tc_strbuf url = TC_STRBUF_INIT(URL_MAX);
 
-        if (last != NULL && strcmp(last, rows[i].form_id) == 0)
+        if (rows[i].is_confidential || (last != NULL && strcmp(last, rows[i].form_id) == 0))
             continue;
         last = rows[i].form_id;
         tc_strbuf_appends(&url, "/forms/");
@@ -321,8 +334,8 @@ submission_row(struct tc_page *p, const struct tc_submission_row *r,
 /* The columns of the newest version of `form_id`; TC_ENOTFOUND when it has none. */
 static enum tc_status
 form_columns(struct tc_db_conn *conn, const char *form_id, size_t max, struct tc_arena *arena,
-             const char **title_out, struct tc_web_column **cols, size_t *n_cols,
-             struct tc_error *err)
+             const char **title_out, bool *is_confidential, struct tc_web_column **cols,
+             size_t *n_cols, struct tc_error *err)
 {
     struct tc_form_row *rows = NULL, row;
     enum tc_status st;
@@ -336,6 +349,9 @@ form_columns(struct tc_db_conn *conn, const char *form_id, size_t max, struct tc
         if ((st = tc_forms_get_by_id(conn, rows[i].id, arena, &row, err)) != TC_OK)
             return st;
         *title_out = row.title;
+        *is_confidential = row.is_confidential;
+        if (row.is_confidential)
+            return TC_OK; /* its submissions are cases: the caller refuses */
         return tc_web_xform_columns(row.xml, row.xml_len, max, TC_WEB_COLUMNS_ANSWERS, arena, cols,
                                     n_cols, err);
     }
@@ -439,6 +455,7 @@ tc_page_submissions(struct tc_request *req, struct tc_response *resp, struct tc_
     struct tc_page p;
     char message[sizeof(err->msg)] = "";
     size_t n = 0, n_cols = 0;
+    bool is_confidential = false;
     enum tc_status st;
 
     q.before = before != NULL ? strtoll(before, NULL, 10) : 0;
@@ -455,9 +472,11 @@ tc_page_submissions(struct tc_request *req, struct tc_response *resp, struct tc_
     }
     if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
-    if ((st = form_columns(conn, q.form_id, LIST_COLUMNS, tc_req_arena(req), &title, &cols, &n_cols,
-                           err)) != TC_OK)
+    if ((st = form_columns(conn, q.form_id, LIST_COLUMNS, tc_req_arena(req), &title,
+                           &is_confidential, &cols, &n_cols, err)) != TC_OK)
         return st;
+    if (is_confidential)
+        return refuse_case(req, &who, err);
     if (message[0] == '\0' &&
         (st = tc_review_list(conn, &f, tc_req_arena(req), &rows, &n, err)) != TC_OK)
         return st;
@@ -481,7 +500,8 @@ tc_page_submissions(struct tc_request *req, struct tc_response *resp, struct tc_
 /* The submission of the `:id` capture, if `who` may do `action` to it (a refusal is audited). */
 static enum tc_status
 submission_of(struct tc_request *req, const struct tc_principal *who, enum tc_action action,
-              struct tc_db_conn *conn, struct tc_submission_row *row, struct tc_error *err)
+              struct tc_db_conn *conn, struct tc_submission_row *row, struct tc_form_row *form,
+              struct tc_error *err)
 {
     const char *s = tc_req_param(req, "id");
     struct tc_policy_object what;
@@ -494,7 +514,10 @@ submission_of(struct tc_request *req, const struct tc_principal *who, enum tc_ac
     if ((st = tc_review_get_by_id(conn, id, tc_req_arena(req), row, err)) != TC_OK)
         return st;
     what = object_of(row);
-    return tc_auth_check(req, who, action, &what, err);
+    if ((st = tc_auth_check(req, who, action, &what, err)) != TC_OK ||
+        (st = tc_forms_get_by_id(conn, row->form, tc_req_arena(req), form, err)) != TC_OK)
+        return st;
+    return form->is_confidential ? refuse_case(req, who, err) : TC_OK;
 }
 
 /* Personal values of a submission, opened when the reader may see them. */
@@ -817,8 +840,7 @@ render_submission(struct tc_request *req, struct tc_response *resp, const struct
 
     if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
-    if ((st = submission_of(req, who, TC_ACT_SUBMISSION_READ, conn, &row, err)) != TC_OK ||
-        (st = tc_forms_get_by_id(conn, row.form, tc_req_arena(req), &form, err)) != TC_OK ||
+    if ((st = submission_of(req, who, TC_ACT_SUBMISSION_READ, conn, &row, &form, err)) != TC_OK ||
         (st = tc_web_xform_columns(form.xml, form.xml_len, (size_t)-1, TC_WEB_COLUMNS_REPEATS,
                                    tc_req_arena(req), &cols, &n_cols, err)) != TC_OK)
         return st;
@@ -868,6 +890,7 @@ tc_page_submission_file(struct tc_request *req, struct tc_response *resp, struct
 {
     struct tc_submission_row row = {0};
     struct tc_submission_file file = {0};
+    struct tc_form_row form = {0};
     struct tc_principal who;
     struct tc_db_conn *conn;
     enum tc_status st;
@@ -876,7 +899,7 @@ tc_page_submission_file(struct tc_request *req, struct tc_response *resp, struct
         return st;
     if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
-    if ((st = submission_of(req, &who, TC_ACT_SUBMISSION_READ, conn, &row, err)) != TC_OK ||
+    if ((st = submission_of(req, &who, TC_ACT_SUBMISSION_READ, conn, &row, &form, err)) != TC_OK ||
         (st = tc_review_file(conn, row.id, tc_req_param(req, "name"), tc_req_arena(req), &file,
                              err)) != TC_OK)
         return st;
@@ -890,6 +913,7 @@ enum tc_status
 tc_page_submission_review(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
     struct tc_submission_row row = {0};
+    struct tc_form_row version = {0};
     struct tc_form_data form;
     struct tc_principal who;
     struct tc_db_conn *conn;
@@ -902,7 +926,8 @@ tc_page_submission_review(struct tc_request *req, struct tc_response *resp, stru
         return st;
     if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
-    if ((st = submission_of(req, &who, TC_ACT_SUBMISSION_REVIEW, conn, &row, err)) != TC_OK)
+    if ((st = submission_of(req, &who, TC_ACT_SUBMISSION_REVIEW, conn, &row, &version, err)) !=
+        TC_OK)
         return st;
     state = tc_form_get(&form, "state");
     comment = tc_form_get(&form, "comment");

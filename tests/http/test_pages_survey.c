@@ -47,6 +47,7 @@ struct env {
     struct tc_server *srv;
     unsigned int port;
     long long near, far; /* submissions in the reviewer's commune, and in another */
+    long long sealed;    /* a case: a submission of a confidential form, in that commune */
 };
 
 static size_t
@@ -154,7 +155,8 @@ add_user(struct tc_db_conn *conn, struct tc_password_gate *gate, const char *log
 }
 
 static long long
-add_submission(struct tc_db_conn *conn, long long form, const char *instance, const char *commune)
+add_submission(struct tc_db_conn *conn, long long form, const char *form_id, const char *instance,
+               const char *commune)
 {
     struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
     static const char *const expected[] = {"photo.jpg"};
@@ -165,8 +167,9 @@ add_submission(struct tc_db_conn *conn, long long form, const char *instance, co
     static const char xml[] = "<data id=\"sv\"><q>1</q></data>";
     unsigned char digest[32];
     char sha[65];
+    bool sealed = strcmp(form_id, "case") == 0;
     struct tc_ingest in = {.form = form,
-                           .form_id = "sv",
+                           .form_id = form_id,
                            .form_version = "1",
                            .instance_id = instance,
                            .xml = (const unsigned char *)xml,
@@ -182,6 +185,13 @@ add_submission(struct tc_db_conn *conn, long long form, const char *instance, co
 
     crypto_hash_sha256(digest, (const unsigned char *)xml, sizeof(xml) - 1);
     sodium_bin2hex(sha, sizeof(sha), digest, sizeof(digest));
+    if (sealed) { /* stored as a case is: the XML sealed, nothing plain */
+        in.xml = NULL;
+        in.xml_len = 0;
+        in.xml_sealed = (const unsigned char *)"sealed";
+        in.xml_sealed_len = 6;
+        in.key_id = "unit";
+    }
     if (tc_submission_store(conn, &in, &r, &err) != TC_OK)
         fail_msg("ingest %s: %s (%s)", instance, err.msg, err.detail);
     return r.id;
@@ -198,6 +208,14 @@ seed(struct env *env, struct tc_db_conn *conn)
                                      .xml = (const unsigned char *)"<h:html/>",
                                      .xml_len = 9,
                                      .publish = true};
+    const struct tc_form_new cases = {.form_id = "case",
+                                      .version = "1",
+                                      .title = "case intake",
+                                      .xml = (const unsigned char *)"<h:html/>",
+                                      .xml_len = 9,
+                                      .is_confidential = true,
+                                      .has_protected = true,
+                                      .publish = true};
     long long id = 0;
 
     add_user(conn, gate, "adm", TC_ROLE_ADMIN, NULL);
@@ -207,8 +225,13 @@ seed(struct env *env, struct tc_db_conn *conn)
         fprintf(stderr, "seed: %s (%s)\n", err.msg, err.detail);
         return -1;
     }
-    env->near = add_submission(conn, id, "uuid:near", "03388");
-    env->far = add_submission(conn, id, "uuid:far", "03820");
+    env->near = add_submission(conn, id, "sv", "uuid:near", "03388");
+    env->far = add_submission(conn, id, "sv", "uuid:far", "03820");
+    if (tc_forms_insert(conn, &cases, &id, &err) != TC_OK) {
+        fprintf(stderr, "seed: %s (%s)\n", err.msg, err.detail);
+        return -1;
+    }
+    env->sealed = add_submission(conn, id, "case", "uuid:case", "03388");
     return 0;
 }
 
@@ -412,6 +435,33 @@ attachments_follow_the_policy(void **state)
     reply_free(&r);
 }
 
+static void
+cases_stay_out_of_the_submission_pages(void **state)
+{
+    struct env *env = *state;
+    char auth[512], path[128];
+    const char *rev[] = {basic("rev", auth, sizeof(auth)), NULL};
+    const char *paths[] = {path, "/forms/case/submissions", NULL};
+    struct reply r;
+
+    /* The reviewer reads the commune's surveys, and no case even of her commune. */
+    http(env->port, "GET", "/submissions", rev, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "/forms/sv/submissions"));
+    assert_null(strstr(tc_strbuf_str(&r.body), "/forms/case/submissions"));
+    reply_free(&r);
+    snprintf(path, sizeof(path), "/submissions/%lld", env->sealed);
+    for (size_t i = 0; paths[i] != NULL; i++) {
+        http(env->port, "GET", paths[i], rev, NULL, 0, &r);
+        assert_int_equal(r.status, 403);
+        reply_free(&r);
+    }
+    snprintf(path, sizeof(path), "/submissions/%lld/files/photo.jpg", env->sealed);
+    http(env->port, "GET", path, rev, NULL, 0, &r);
+    assert_int_equal(r.status, 403);
+    reply_free(&r);
+}
+
 int
 main(void)
 {
@@ -421,6 +471,7 @@ main(void)
         cmocka_unit_test(a_form_over_five_megabytes_is_refused),
         cmocka_unit_test(an_upload_by_cookie_needs_the_csrf_token),
         cmocka_unit_test(attachments_follow_the_policy),
+        cmocka_unit_test(cases_stay_out_of_the_submission_pages),
     };
 
     if (sodium_init() < 0)
