@@ -31,6 +31,8 @@ static const struct nav_entry {
     {"/admin/forms", TC_N_("Forms"), TC_ACT_FORM_MANAGE},
     {"/admin/appusers", TC_N_("App users"), TC_ACT_APPUSER_MANAGE},
     {"/admin/users", TC_N_("Users"), TC_ACT_USER_MANAGE},
+    {"/review", TC_N_("Review"), TC_ACT_SCORE_READ},
+    {"/reports", TC_N_("Reports"), TC_ACT_REPORT_READ},
     {"/admin/audit", TC_N_("Audit log"), TC_ACT_AUDIT_READ},
     {"/account/password", TC_N_("Change password"), -1},
 };
@@ -60,6 +62,8 @@ static const struct {
                                         "from now on."),
                                   false},
     [TC_FLASH_REVIEW_SAVED] = {"review_saved", TC_N_("The review has been saved."), false},
+    [TC_FLASH_DECISION_RECORDED] = {"decision_recorded", TC_N_("The decision has been recorded."),
+                                    false},
 };
 
 const char *
