@@ -949,6 +949,50 @@ tc_handle_case_hints(struct tc_request *req, struct tc_response *resp, struct tc
                  err);
 }
 
+/* ---- for the web pages (server/web/pages_cases.c) ---- */
+
+enum tc_status
+tc_cases_find(struct tc_request *req, const struct tc_principal *who, enum tc_action action,
+              const char *code, struct tc_caselog_case *out, struct tc_error *err)
+{
+    return find_case(req, who, action, code, out, err);
+}
+
+enum tc_status
+tc_cases_audit_list(struct tc_request *req, const struct tc_principal *who, size_t n, size_t offset,
+                    struct tc_error *err)
+{
+    char detail[64];
+
+    (void)snprintf(detail, sizeof(detail), "{\"n\": %zu, \"offset\": %zu}", n, offset);
+    return audit_case(req, who, "case.list", NULL, NULL, "ok", detail, err);
+}
+
+enum tc_status
+tc_cases_open(struct tc_request *req, const struct tc_principal *who,
+              const struct tc_caselog_case *c, const char *purpose, json_t **body, json_t **hints,
+              struct tc_error *err)
+{
+    struct tc_arena *arena = tc_req_arena(req);
+    struct tc_unit_key *key = NULL;
+    enum tc_status st;
+
+    *body = NULL;
+    *hints = NULL;
+    if ((st = unit_key(req, who, c->unit_id, &key, err)) == TC_OK)
+        st = case_json(tc_req_db(req, err), key, c, arena, body, err);
+    if (st == TC_OK && who->role == TC_ROLE_HOST) /* hints are for the unit's members only */
+        st = hints_json(tc_req_db(req, err), key, c, arena, hints, err);
+    tc_unit_key_free(key);
+    if ((st = audit_read(req, who, c->case_code, purpose, NULL, st, err)) != TC_OK) {
+        json_decref(*body);
+        json_decref(*hints);
+        *body = NULL;
+        *hints = NULL;
+    }
+    return st;
+}
+
 /* ---- GET /api/v1/cases/aggregate ---- */
 
 #define AGG_DIMS   TC_SUPPRESS_DIMS

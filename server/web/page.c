@@ -33,6 +33,7 @@ static const struct nav_entry {
     {"/admin/users", TC_N_("Users"), TC_ACT_USER_MANAGE},
     {"/review", TC_N_("Review"), TC_ACT_SCORE_READ},
     {"/reports", TC_N_("Reports"), TC_ACT_REPORT_READ},
+    {"/cases", TC_N_("Case log"), TC_ACT_CASE_LIST},
     {"/admin/audit", TC_N_("Audit log"), TC_ACT_AUDIT_READ},
     {"/account/password", TC_N_("Change password"), -1},
 };

@@ -87,4 +87,15 @@ enum tc_status tc_page_public_list(struct tc_request *req, struct tc_response *r
 enum tc_status tc_page_reports(struct tc_request *req, struct tc_response *resp,
                                struct tc_error *err);
 
+/*
+ * pages_cases.c: the case log (hosts: their unit's, escrow: their province's). GET /cases
+ * lists plain metadata; GET /cases/:code asks the purpose; POST /cases/:code (CSRF, purpose)
+ * shows the case opened, its follow-ups, attachments and repeat-victim hints, audited.
+ */
+enum tc_status tc_page_cases(struct tc_request *req, struct tc_response *resp,
+                             struct tc_error *err);
+enum tc_status tc_page_case(struct tc_request *req, struct tc_response *resp, struct tc_error *err);
+enum tc_status tc_page_case_open(struct tc_request *req, struct tc_response *resp,
+                                 struct tc_error *err);
+
 #endif /* TC_PAGES_H */
