@@ -24,6 +24,7 @@ static const char sql_rows[] =
     "  FROM submissions s"
     "  LEFT JOIN communes c ON c.era = s.commune_era AND c.code = s.commune_code"
     " WHERE s.form_id = $1 AND s.superseded_by IS NULL"
+    "   AND NOT EXISTS (SELECT 1 FROM forms cf WHERE cf.id = s.form AND cf.is_confidential)"
     "   AND ($2::text IS NULL OR (s.commune_era = $2 AND s.commune_code = $3))"
     "   AND ($4::text IS NULL OR c.province_code = $4)"
     " ORDER BY s.id";

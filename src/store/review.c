@@ -94,6 +94,11 @@ copy_row(const struct tc_db_result *res, size_t i, bool with_values, struct tc_a
     return oom ? tc_fail(err, TC_ENOMEM, "out of memory") : TC_OK;
 }
 
+/*
+ * The submissions of a confidential form are cases: the case log (caselog.c) reads them for
+ * the unit's members and the escrow officer only. Every query here leaves them out, so no
+ * survey-side list, read, export or review ever reaches one.
+ */
 static const char sql_list[] =
     "SELECT " ROW_COLUMNS " FROM submissions s "
     "WHERE ($1::text IS NULL OR s.form_id = $1) "
@@ -104,6 +109,7 @@ static const char sql_list[] =
     "  AND ($6::text IS NULL OR s.commune_code = $6) "
     "  AND ($7::bool OR s.superseded_by IS NULL) "
     "  AND ($8::bigint IS NULL OR s.id < $8::bigint) "
+    "  AND NOT EXISTS (SELECT 1 FROM forms cf WHERE cf.id = s.form AND cf.is_confidential) "
     "ORDER BY s.id DESC LIMIT $9::int";
 
 /* The same with the values, for tables that show some of them. */
@@ -117,6 +123,7 @@ static const char sql_list_values[] =
     "  AND ($6::text IS NULL OR s.commune_code = $6) "
     "  AND ($7::bool OR s.superseded_by IS NULL) "
     "  AND ($8::bigint IS NULL OR s.id < $8::bigint) "
+    "  AND NOT EXISTS (SELECT 1 FROM forms cf WHERE cf.id = s.form AND cf.is_confidential) "
     "ORDER BY s.id DESC LIMIT $9::int";
 
 enum tc_status
@@ -157,8 +164,10 @@ tc_review_list(struct tc_db_conn *conn, const struct tc_submission_filter *filte
     return TC_OK;
 }
 
-static const char sql_get[] = "SELECT " ROW_COLUMNS ", s.values::text FROM submissions s "
-                              "WHERE s.form_id = $1 AND s.instance_id = $2";
+static const char sql_get[] =
+    "SELECT " ROW_COLUMNS ", s.values::text FROM submissions s "
+    "WHERE s.form_id = $1 AND s.instance_id = $2 "
+    "  AND NOT EXISTS (SELECT 1 FROM forms cf WHERE cf.id = s.form AND cf.is_confidential) ";
 
 enum tc_status
 tc_review_get(struct tc_db_conn *conn, const char *form_id, const char *instance_id,
@@ -176,8 +185,10 @@ tc_review_get(struct tc_db_conn *conn, const char *form_id, const char *instance
     return copy_row(res, 0, true, arena, out, err);
 }
 
-static const char sql_get_by_id[] = "SELECT " ROW_COLUMNS ", s.values::text FROM submissions s "
-                                    "WHERE s.id = $1::bigint";
+static const char sql_get_by_id[] =
+    "SELECT " ROW_COLUMNS ", s.values::text FROM submissions s "
+    "WHERE s.id = $1::bigint "
+    "  AND NOT EXISTS (SELECT 1 FROM forms cf WHERE cf.id = s.form AND cf.is_confidential) ";
 
 enum tc_status
 tc_review_get_by_id(struct tc_db_conn *conn, long long id, struct tc_arena *arena,

@@ -175,6 +175,46 @@ list_filters_and_pages(void **state)
     assert_int_equal(tc_review_list(f->conn, &by, f->arena, &rows, &(size_t){0}, &err), TC_EINVAL);
 }
 
+/* A confidential form's submissions are cases: no survey-side list or read reaches them. */
+static void
+cases_stay_out_of_survey_lists(void **state)
+{
+    struct fixture *f = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_form_new form = {.form_id = "cs",
+                               .version = "1",
+                               .title = "case",
+                               .xml = (const unsigned char *)"<h:html/>",
+                               .xml_len = 9,
+                               .is_confidential = true,
+                               .has_protected = true,
+                               .publish = true};
+    static const unsigned char sealed[] = "sealed bytes";
+    struct tc_ingest in = {.form_id = "cs",
+                           .form_version = "1",
+                           .instance_id = "uuid:case-1",
+                           .xml_sealed = sealed,
+                           .xml_sealed_len = sizeof(sealed) - 1,
+                           .key_id = "unit",
+                           .xml_sha256 =
+                               "0000000000000000000000000000000000000000000000000000000000000000",
+                           .values_json = "{\"month\": \"2026-11\"}",
+                           .commune_era = "post2025",
+                           .commune_code = "03820"};
+    struct tc_ingest_result r;
+    struct tc_submission_row *rows = NULL, row;
+    struct tc_submission_filter all = {.commune_era = "post2025", .commune_code = "03820"};
+
+    assert_int_equal(tc_forms_insert(f->conn, &form, &in.form, &err), TC_OK);
+    assert_int_equal(tc_submission_store(f->conn, &in, &r, &err), TC_OK);
+    assert_int_equal(list(f, &all, &rows), 2); /* the survey rows of that commune only */
+    all.form_id = "cs";
+    assert_int_equal(list(f, &all, &rows), 0);
+    assert_int_equal(tc_review_get(f->conn, "cs", "uuid:case-1", f->arena, &row, &err),
+                     TC_ENOTFOUND);
+    assert_int_equal(tc_review_get_by_id(f->conn, r.id, f->arena, &row, &err), TC_ENOTFOUND);
+}
+
 static void
 one_submission_reads_back(void **state)
 {
@@ -279,6 +319,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(list_filters_and_pages, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(cases_stay_out_of_survey_lists, per_test_setup,
+                                        per_test_teardown),
         cmocka_unit_test_setup_teardown(by_id_and_lists_with_values, per_test_setup,
                                         per_test_teardown),
         cmocka_unit_test_setup_teardown(one_submission_reads_back, per_test_setup,
