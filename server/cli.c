@@ -32,6 +32,18 @@ static const struct command commands[] = {
      "A password is read from stdin when it is not a terminal, else generated and shown once.\n"
      "Roles: admin, collector, host, escrow, reviewer, approver, viewer. CODE: \"03388\" (the\n"
      "communes since 1 July 2025) or \"pre2025:03388\"."},
+    {"form", tc_cmd_form, "form add|publish|close|media|list ...",
+     "Manage XForms. `form add FILE [--draft]` loads the form (refused with the reason when it\n"
+     "does not load) and stores its exact bytes, published unless --draft; `form publish ID\n"
+     "[VERSION]` publishes a draft (the newest when no version is named); `form close ID`\n"
+     "moves it to closing (no longer listed, submissions still accepted) and `form close ID\n"
+     "--now` to closed (submissions refused); `form media ID FILE...` adds media files to the\n"
+     "newest version (content type by extension); `form list`."},
+    {"appuser", tc_cmd_appuser, "appuser add|list|revoke ...",
+     "Manage ODK Collect app users. `appuser add NAME --form ID [--form ID]... [--unit CODE]`\n"
+     "creates one (--unit: the phone of that Trusted Address unit), prints its token once as\n"
+     "the server URL to paste into Collect\n"
+     "(TINCAY_PUBLIC_URL/key/TOKEN); `appuser list`; `appuser revoke ID` (takes effect at once)."},
     {"unit", tc_cmd_unit, "unit add|list|invite|join|remove ...",
      "Trusted Address units. `unit add CODE --name NAME --commune CODE` (its key is sealed to\n"
      "the province's escrow officer); `unit list`; `unit invite CODE --by LOGIN` (a member or\n"

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -12,6 +13,8 @@
 #include "auth.h"
 #include "cli_db.h"
 #include "commands.h"
+#include "form_admin.h"
+#include "form_cache.h"
 #include "housekeeping.h"
 #include "http.h"
 #include "tincay/cluster.h"
@@ -24,6 +27,7 @@
 #include "tincay/users.h"
 
 #define MIGRATE_WAIT_MS 30000u
+#define FORM_CACHE_MAX  256u /* form versions whose models stay loaded */
 
 /* Everything `tincay serve` holds while it runs, released in reverse order. */
 struct serve {
@@ -32,6 +36,7 @@ struct serve {
     struct tc_cluster *cluster;
     struct tc_db_pool *pool;
     struct tc_keyring *keyring;
+    struct tc_form_cache *forms;
     struct tc_auth *auth; /* the password gate (one hash per core) and the Basic cache */
     struct tc_housekeeping *housekeeping;
     struct tc_server *srv;
@@ -95,6 +100,25 @@ open_database(struct serve *s, struct tc_error *err)
     return run_migrations(s->pool, err);
 }
 
+/* TINCAY_FORMS_DIR: add and publish the shipped forms not stored yet (idempotent). */
+static enum tc_status
+load_shipped_forms(struct tc_db_pool *pool, const char *dir, struct tc_error *err)
+{
+    struct tc_db_conn *conn;
+    size_t added = 0;
+    enum tc_status st;
+
+    if (dir == NULL || dir[0] == '\0')
+        return TC_OK;
+    if ((conn = tc_db_acquire(pool, MIGRATE_WAIT_MS, err)) == NULL)
+        return err->status;
+    st = tc_form_admin_load_dir(conn, dir, &added, err);
+    tc_db_release(pool, conn);
+    if (st == TC_OK)
+        tc_log(TC_LOG_INFO, NULL, "shipped forms in %s: %zu new versions published", dir, added);
+    return st;
+}
+
 /*
  * The default public URL names the bound port (TINCAY_LISTEN may say port 0) and https
  * when tincay terminates TLS itself. Written before the address is printed: no client
@@ -142,7 +166,8 @@ start(struct serve *s, struct tc_error *err)
     /* The key file is created at the first start and refused when others could read it. */
     if ((st = harden_process(err)) != TC_OK ||
         (st = tc_keyring_open(s->cfg.key_file, true, &s->keyring, err)) != TC_OK ||
-        (st = open_database(s, err)) != TC_OK)
+        (st = open_database(s, err)) != TC_OK ||
+        (st = load_shipped_forms(s->pool, getenv("TINCAY_FORMS_DIR"), err)) != TC_OK)
         return st;
     opts.pool = s->pool;
     opts.keyring = s->keyring;
@@ -150,6 +175,9 @@ start(struct serve *s, struct tc_error *err)
                                   err)) == NULL)
         return err->status;
     opts.auth = s->auth;
+    if ((s->forms = tc_form_cache_create(FORM_CACHE_MAX, err)) == NULL)
+        return err->status;
+    opts.forms = s->forms;
     if ((st = tc_server_start(&opts, &s->srv, err)) != TC_OK ||
         (st = tc_housekeeping_start(s->pool, TC_HOUSEKEEPING_INTERVAL_S, &s->housekeeping, err)) !=
             TC_OK)
@@ -177,6 +205,7 @@ stop(struct serve *s)
     tc_housekeeping_stop(s->housekeeping);
     tc_server_stop(s->srv);
     tc_auth_destroy(s->auth);
+    tc_form_cache_destroy(s->forms);
     tc_db_pool_destroy(s->pool);
     tc_cluster_stop(s->cluster);
     tc_keyring_close(s->keyring);

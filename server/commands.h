@@ -11,6 +11,8 @@ int tc_cmd_version(int argc, char **argv);
 int tc_cmd_audit(int argc, char **argv);
 int tc_cmd_migrate(int argc, char **argv);
 int tc_cmd_user(int argc, char **argv);
+int tc_cmd_form(int argc, char **argv);
+int tc_cmd_appuser(int argc, char **argv);
 int tc_cmd_unit(int argc, char **argv);
 int tc_cmd_keys(int argc, char **argv);
 int tc_cmd_rules(int argc, char **argv);

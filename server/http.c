@@ -54,6 +54,7 @@ struct tc_server {
     const struct tc_config *cfg;
     struct tc_db_pool *pool;
     struct tc_keyring *keyring;
+    struct tc_form_cache *forms;
     struct tc_auth *auth;
     struct MHD_Daemon *daemon;
     struct tc_route *routes; /* the product's table, then the options' extra routes */
@@ -111,7 +112,7 @@ struct tc_request { /* lives inside its own arena */
     enum tc_lang lang;
     void *state;
     const char *client_addr;
-    struct tc_db_conn *db; /* tc_req_db: released with the arena */
+    struct tc_db_conn *db; /* tc_req_db: released when the request completes */
     bool answered, has_query;
     unsigned int status_sent;
     uint64_t bytes_sent;
@@ -251,8 +252,16 @@ tc_req_db(struct tc_request *req, struct tc_error *err)
         tc_fail(err, TC_EBUSY, "database is unavailable, try again later");
         return NULL;
     }
-    req->db = tc_db_acquire_for(req->srv->pool, req->arena, DB_WAIT_MS, err);
+    req->db = tc_db_acquire(req->srv->pool, DB_WAIT_MS, err);
     return req->db;
+}
+
+void
+tc_req_db_release(struct tc_request *req)
+{
+    if (req->db != NULL)
+        tc_db_release(req->srv->pool, req->db);
+    req->db = NULL;
 }
 
 void *
@@ -283,6 +292,12 @@ struct tc_keyring *
 tc_server_keyring(const struct tc_server *srv)
 {
     return srv->keyring;
+}
+
+struct tc_form_cache *
+tc_server_forms(const struct tc_server *srv)
+{
+    return srv->forms;
 }
 
 struct tc_auth *
@@ -828,6 +843,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         close(req->resp.fd);
     tc_strbuf_cleanup(&req->resp.body);
     tc_strbuf_cleanup(&req->body);
+    tc_req_db_release(req);
     tc_arena_destroy(req->arena); /* runs deferred releases, then frees `req` itself */
     *req_cls = NULL;
     atomic_fetch_sub(&srv->in_flight, 1);
@@ -1135,6 +1151,7 @@ tc_server_start(const struct tc_server_options *opts, struct tc_server **out, st
     srv->cfg = opts->cfg;
     srv->pool = opts->pool;
     srv->keyring = opts->keyring;
+    srv->forms = opts->forms;
     srv->auth = opts->auth;
     srv->deadline_ms = or_default(opts->deadline_ms, DEFAULT_DEADLINE_MS);
     srv->stop_wait_ms = or_default(opts->stop_wait_ms, DEFAULT_STOP_WAIT_MS);

@@ -11,6 +11,7 @@
 
 struct tc_arena;
 struct tc_auth;
+struct tc_form_cache;
 struct tc_config;
 struct tc_db_conn;
 struct tc_db_pool;
@@ -34,6 +35,7 @@ struct tc_server_options {
     struct tc_db_pool *pool;     /* may be NULL: /healthz then answers 503 */
     struct tc_keyring *keyring;  /* the server's key-encryption keys; NULL in some tests */
     struct tc_auth *auth;        /* server/auth.h; may be NULL: no credential is accepted */
+    struct tc_form_cache *forms; /* server/form_cache.h; may be NULL: models load per request */
     /* Routes tried after the product's table (tests add theirs here). */
     const struct tc_route *extra_routes;
     size_t n_extra_routes;
@@ -61,6 +63,7 @@ const struct tc_config *tc_server_config(const struct tc_server *srv);
 struct tc_db_pool *tc_server_pool(const struct tc_server *srv);
 struct tc_keyring *tc_server_keyring(const struct tc_server *srv);
 struct tc_auth *tc_server_auth(const struct tc_server *srv);
+struct tc_form_cache *tc_server_forms(const struct tc_server *srv);
 
 /* ---- the request, as handlers see it ---- */
 
@@ -108,6 +111,13 @@ void tc_req_body_wipe(struct tc_request *req);
  * the handler share it, so a request never holds two connections. NULL on failure.
  */
 struct tc_db_conn *tc_req_db(struct tc_request *req, struct tc_error *err);
+
+/*
+ * Give the request's connection back before the request ends (a streamed upload must not
+ * hold one while its bytes trickle in over a slow network); a later tc_req_db takes one
+ * again. Accepts a request without one.
+ */
+void tc_req_db_release(struct tc_request *req);
 
 /*
  * One pointer a route may keep across on_chunk calls and its handler. Whatever it holds

@@ -1,18 +1,87 @@
 #include "routes.h"
 
+#include "handlers/api_forms.h"
+#include "handlers/api_submissions.h"
 #include "handlers/api_review.h"
 #include "handlers/health.h"
+#include "handlers/openrosa.h"
 #include "handlers/session.h"
 #include "web/page.h"
 #include "web/pages.h"
 #include "web/static.h"
 
+/* An OpenRosa GET route: errors are OpenRosaResponse documents. */
+#define OPENROSA_GET(path, fn)                                                                     \
+    {                                                                                              \
+        .method = "GET", .pattern = (path), .handler = (fn),                                       \
+        .render_err = tc_openrosa_render_error                                                     \
+    }
+
+/* POST /submission: the multipart body is streamed to the spool, never held whole. */
+#define OPENROSA_SUBMIT(path)                                                                      \
+    {                                                                                              \
+        .method = "POST", .pattern = (path), .handler = tc_openrosa_submission,                    \
+        .body = TC_BODY_STREAMED, .max_body = TC_OPENROSA_MAX_BODY,                                \
+        .on_chunk = tc_openrosa_submission_chunk, .render_err = tc_openrosa_render_error           \
+    }
+
 /*
  * Every endpoint of tincay, in one table: reading it tells you the whole HTTP surface.
  * Order matters only between patterns that could match the same path: first one wins.
+ * OpenRosa is served twice: at the root for accounts (Basic after a 401 challenge) and
+ * under /key/:token for app users (the token is their credential; a bad one is 403).
  */
 const struct tc_route tc_routes[] = {
     {.method = "GET", .pattern = "/healthz", .handler = tc_handle_healthz},
+
+    OPENROSA_GET("/formList", tc_openrosa_form_list),
+    OPENROSA_GET("/forms/:form/:v/form.xml", tc_openrosa_form_download),
+    OPENROSA_GET("/forms/:form/:v/manifest", tc_openrosa_manifest),
+    OPENROSA_GET("/forms/:form/:v/media/:name", tc_openrosa_media),
+    OPENROSA_GET("/submission", tc_openrosa_submission_head), /* HEAD: 204 */
+    OPENROSA_SUBMIT("/submission"),
+
+    OPENROSA_GET("/key/:token/formList", tc_openrosa_form_list),
+    OPENROSA_GET("/key/:token/forms/:form/:v/form.xml", tc_openrosa_form_download),
+    OPENROSA_GET("/key/:token/forms/:form/:v/manifest", tc_openrosa_manifest),
+    OPENROSA_GET("/key/:token/forms/:form/:v/media/:name", tc_openrosa_media),
+    OPENROSA_GET("/key/:token/submission", tc_openrosa_submission_head),
+    OPENROSA_SUBMIT("/key/:token/submission"),
+
+    /* JSON API: forms (admins) and submissions (reviewers, in their scope). */
+    {.method = "GET", .pattern = "/api/v1/forms", .handler = tc_api_forms_list},
+    {.method = "POST",
+     .pattern = "/api/v1/forms",
+     .handler = tc_api_forms_upload,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_API_FORM_MAX_BODY},
+    {.method = "POST",
+     .pattern = "/api/v1/forms/:form/:v/publish",
+     .handler = tc_api_forms_publish,
+     .body = TC_BODY_BUFFERED,
+     .max_body = 1024},
+    {.method = "POST",
+     .pattern = "/api/v1/forms/:form/close",
+     .handler = tc_api_forms_close,
+     .body = TC_BODY_BUFFERED,
+     .max_body = 1024},
+    {.method = "PUT",
+     .pattern = "/api/v1/forms/:form/:v/media/:name",
+     .handler = tc_api_forms_media,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_API_MEDIA_MAX_BODY},
+    {.method = "GET", .pattern = "/api/v1/submissions", .handler = tc_api_submissions_list},
+    {.method = "GET",
+     .pattern = "/api/v1/submissions/:form/:instance",
+     .handler = tc_api_submissions_get},
+    {.method = "GET",
+     .pattern = "/api/v1/submissions/:form/:instance/attachments/:name",
+     .handler = tc_api_submissions_attachment},
+    {.method = "PATCH",
+     .pattern = "/api/v1/submissions/:form/:instance/review",
+     .handler = tc_api_submissions_review,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_API_REVIEW_MAX_BODY},
     {.method = "POST",
      .pattern = "/api/v1/session",
      .handler = tc_handle_session_create,

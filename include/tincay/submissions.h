@@ -77,6 +77,15 @@ struct tc_ingest {
     const char *device_id;                                        /* ?deviceID=, or NULL */
     const char *client_addr;                                      /* for the audit row, or NULL */
     const char *commune_era, *commune_code, *village, *case_code; /* tc:role fields, or NULL */
+
+    /*
+     * Called inside the transaction once a new row (created or edited) is stored, with its
+     * id, for what must commit with it (the data key of a sealed XML); NULL: nothing.
+     * A repeat of a stored post makes no row and does not call it.
+     */
+    enum tc_status (*on_new_row)(struct tc_db_conn *conn, long long submission, void *ctx,
+                                 struct tc_error *err);
+    void *on_new_row_ctx;
 };
 
 enum tc_ingest_outcome {

@@ -416,6 +416,8 @@ store_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
         return tc_fail(err, TC_ENOMEM, "out of memory");
     st = c->in->deprecated_id != NULL && c->in->deprecated_id[0] != '\0' ? store_edit(conn, c, err)
                                                                          : store_new(conn, c, err);
+    if (st == TC_OK && c->in->on_new_row != NULL && c->out->outcome != TC_INGEST_DUPLICATE)
+        st = c->in->on_new_row(conn, c->out->id, c->in->on_new_row_ctx, err);
     if (st == TC_OK)
         st = audit_post(conn, c, err);
     tc_arena_destroy(c->arena);
@@ -488,7 +490,8 @@ tc_submission_store(struct tc_db_conn *conn, const struct tc_ingest *in,
         return tc_fail(err, TC_EINTERNAL, "a submission is stored either plain or sealed");
     if ((st = build_json(in, &c, err)) != TC_OK)
         goto out;
-    if ((in->deprecated_id == NULL || in->deprecated_id[0] == '\0') && in->n_attachments == 0) {
+    if ((in->deprecated_id == NULL || in->deprecated_id[0] == '\0') && in->n_attachments == 0 &&
+        in->on_new_row == NULL) {
         st = store_fast(conn, &c, err);
         if ((st == TC_OK && out->id > 0) || (st != TC_OK && st != TC_ERETRY))
             goto out;

@@ -1,0 +1,115 @@
+#include "form_cache.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tincay/form.h"
+#include "tincay/forms.h"
+
+struct entry {
+    long long id;
+    char sha256[65];
+    struct tc_form_model *model;
+};
+
+struct tc_form_cache {
+    pthread_rwlock_t lock;
+    struct entry *entries;
+    size_t n, max;
+};
+
+struct tc_form_cache *
+tc_form_cache_create(size_t max, struct tc_error *err)
+{
+    struct tc_form_cache *c = calloc(1, sizeof(*c));
+
+    if (c == NULL || (c->entries = calloc(max + 1, sizeof(*c->entries))) == NULL ||
+        pthread_rwlock_init(&c->lock, NULL) != 0) {
+        if (c != NULL)
+            free(c->entries);
+        free(c);
+        tc_fail(err, TC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    c->max = max;
+    return c;
+}
+
+void
+tc_form_cache_destroy(struct tc_form_cache *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        tc_form_model_free(c->entries[i].model);
+    pthread_rwlock_destroy(&c->lock);
+    free(c->entries);
+    free(c);
+}
+
+static const struct tc_form_model *
+find(const struct tc_form_cache *c, const struct tc_form_row *row)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->entries[i].id == row->id && strcmp(c->entries[i].sha256, row->sha256) == 0)
+            return c->entries[i].model;
+    return NULL;
+}
+
+/* Keep `model` unless another thread kept the same version meanwhile or the cache is full. */
+static bool
+keep(struct tc_form_cache *c, const struct tc_form_row *row, struct tc_form_model *model,
+     const struct tc_form_model **kept)
+{
+    bool stored = false;
+
+    pthread_rwlock_wrlock(&c->lock);
+    if ((*kept = find(c, row)) == NULL && c->n < c->max) {
+        struct entry *e = &c->entries[c->n++];
+
+        e->id = row->id;
+        memcpy(e->sha256, row->sha256, sizeof(e->sha256));
+        e->model = model;
+        *kept = model;
+        stored = true;
+    }
+    pthread_rwlock_unlock(&c->lock);
+    return stored;
+}
+
+enum tc_status
+tc_form_cache_get(struct tc_form_cache *c, const struct tc_form_row *row,
+                  const struct tc_form_model **model_out, struct tc_form_model **owned_out,
+                  struct tc_error *err)
+{
+    struct tc_form_model *model = NULL;
+    const struct tc_form_model *kept = NULL;
+    enum tc_status st;
+
+    *owned_out = NULL;
+    if (c != NULL && row->state != TC_FORM_DRAFT) {
+        pthread_rwlock_rdlock(&c->lock);
+        kept = find(c, row);
+        pthread_rwlock_unlock(&c->lock);
+        if (kept != NULL) {
+            *model_out = kept;
+            return TC_OK;
+        }
+    }
+    if ((st = tc_form_load((const char *)row->xml, row->xml_len, &model, err)) != TC_OK)
+        return st;
+    if (c != NULL && row->state != TC_FORM_DRAFT && keep(c, row, model, &kept)) {
+        *model_out = kept;
+        return TC_OK;
+    }
+    if (kept != NULL) { /* another thread kept it first */
+        tc_form_model_free(model);
+        *model_out = kept;
+        return TC_OK;
+    }
+    *model_out = model;
+    *owned_out = model;
+    return TC_OK;
+}

@@ -1,0 +1,32 @@
+#ifndef TC_FORM_CACHE_H
+#define TC_FORM_CACHE_H
+
+#include <stddef.h>
+
+#include "tincay/status.h"
+
+struct tc_form_model;
+struct tc_form_row;
+
+/*
+ * Loaded form models of the server, so that a submission does not load its form again.
+ * Keyed by forms.id and the stored bytes' SHA-256: a version that left draft never changes
+ * (schema trigger), so an entry is never stale; a draft is never cached. Models are shared
+ * read-only by every thread (form.h) and live until tc_form_cache_destroy; past `max`
+ * entries models are loaded per request and not kept.
+ */
+struct tc_form_cache;
+
+struct tc_form_cache *tc_form_cache_create(size_t max, struct tc_error *err);
+void tc_form_cache_destroy(struct tc_form_cache *cache); /* accepts NULL */
+
+/*
+ * The model of the stored version `row` (its XML included). `cache` may be NULL. When the
+ * model is not kept, `*owned_out` is set and the caller frees it with tc_form_model_free;
+ * otherwise `*owned_out` is NULL and the model lives as long as the cache.
+ */
+enum tc_status tc_form_cache_get(struct tc_form_cache *cache, const struct tc_form_row *row,
+                                 const struct tc_form_model **model_out,
+                                 struct tc_form_model **owned_out, struct tc_error *err);
+
+#endif /* TC_FORM_CACHE_H */
