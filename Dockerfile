@@ -5,7 +5,7 @@
 FROM debian:12 AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-        cmake ninja-build pkg-config gcc libc6-dev gettext \
+        cmake ninja-build pkg-config gcc libc6-dev gettext nodejs npm \
         libmicrohttpd-dev libpq-dev libxml2-dev libsodium-dev libjansson-dev \
         libxlsxwriter-dev libqrencode-dev libutf8proc-dev zlib1g-dev libgnutls28-dev \
  && rm -rf /var/lib/apt/lists/*

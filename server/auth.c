@@ -17,6 +17,7 @@
 #include "tincay/audit.h"
 #include "tincay/log.h"
 #include "tincay/messages.h"
+#include "tincay/units.h"
 
 #define DEFAULT_TTL_S     300u
 #define DEFAULT_ENTRIES   4096u
@@ -35,7 +36,8 @@ struct remembered {
 
 struct tc_auth {
     struct tc_password_gate *gate;
-    pthread_mutex_t lock; /* guards `sets` */
+    enum tc_password_cost cost; /* of new hashes and key wraps */
+    pthread_mutex_t lock;       /* guards `sets` */
     struct remembered *sets;
     size_t n_sets;
     uint64_t ttl_ms;
@@ -78,6 +80,7 @@ tc_auth_create(const struct tc_auth_options *opts, struct tc_error *err)
         tc_auth_destroy(auth);
         return NULL;
     }
+    auth->cost = opts->cost;
     randombytes_buf(auth->key, sizeof(auth->key));
     return auth;
 }
@@ -93,6 +96,12 @@ tc_auth_destroy(struct tc_auth *auth)
     pthread_mutex_destroy(&auth->lock);
     free(auth->sets);
     free(auth);
+}
+
+enum tc_password_cost
+tc_auth_cost(const struct tc_auth *auth)
+{
+    return auth->cost;
 }
 
 struct tc_password_gate *
@@ -592,6 +601,28 @@ tc_auth_challenge(struct tc_response *resp, struct tc_error *err)
     return tc_resp_header(resp, "WWW-Authenticate", CHALLENGE, err);
 }
 
+/*
+ * The unit keys (and an escrow officer's own key) the password opens, re-wrapped under the
+ * new session's key. When that fails the session goes too: a host logged in without the
+ * unit key could not read the cases the login promised.
+ */
+static enum tc_status
+open_session_keys(struct tc_db_conn *conn, const struct tc_auth *auth, const char *token,
+                  const struct tc_user *user, const char *password, size_t password_len,
+                  struct tc_error *err)
+{
+    const struct tc_vault_kdf kdf = {.gate = auth->gate, .cost = auth->cost};
+    struct tc_error ignored = TC_ERROR_INIT(err->lang);
+    enum tc_status st;
+
+    if (user->role != TC_ROLE_HOST && user->role != TC_ROLE_ESCROW)
+        return TC_OK;
+    st = tc_vault_session_open(conn, &kdf, token, user->id, password, password_len, NULL, err);
+    if (st != TC_OK)
+        (void)tc_session_delete(conn, token, &ignored);
+    return st;
+}
+
 enum tc_status
 tc_auth_login(struct tc_request *req, const char *login, const char *password, size_t password_len,
               char token_out[TC_SESSION_TOKEN_MAX], struct tc_principal *out, struct tc_error *err)
@@ -614,6 +645,9 @@ tc_auth_login(struct tc_request *req, const char *login, const char *password, s
     st = tc_login(conn, auth->gate, &lr, tc_req_arena(req), token_out, &user, err);
     if (st == TC_OK || st == TC_EUNAUTH)
         atomic_fetch_add(&auth->verifications, 1);
+    if (st == TC_OK && (st = open_session_keys(conn, auth, token_out, &user, password, password_len,
+                                               err)) != TC_OK)
+        token_out[0] = '\0';
     audit_login(req, login, st == TC_OK ? user.id : 0, st, "password");
     if (st == TC_OK) {
         principal_of_user(&user, out);

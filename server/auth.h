@@ -47,6 +47,9 @@ void tc_auth_destroy(struct tc_auth *auth); /* accepts NULL; wipes the cache and
 /* The gate, for whatever else hashes passwords (tc_login, tc_user_set_password...). */
 struct tc_password_gate *tc_auth_gate(const struct tc_auth *auth);
 
+/* The Argon2id cost of new hashes and key wraps (struct tc_vault_kdf.cost). */
+enum tc_password_cost tc_auth_cost(const struct tc_auth *auth);
+
 /* Counters since creation, for tests and metrics. */
 struct tc_auth_stats {
     unsigned long long verifications; /* passwords checked against an account's hash */
@@ -139,8 +142,10 @@ int tc_auth_parse_basic(const char *header, char buf[TC_AUTH_BASIC_MAX + 1], con
 /*
  * A password login opening a session (POST /api/v1/session): tc_login through the gate,
  * counted and audited (login.ok, or login.failed with the login as sent, never the
- * password). On TC_OK `token_out` holds the session's token (the caller puts it in the
- * cookie and wipes it) and `*out` the principal, its language set on the request.
+ * password). For a host or escrow officer the unit keys the password opens are re-wrapped
+ * under the session's key (tc_vault_session_open); when that fails the session is deleted
+ * and the login fails. On TC_OK `token_out` holds the session's token (the caller puts it
+ * in the cookie and wipes it) and `*out` the principal, its language set on the request.
  */
 enum tc_status tc_auth_login(struct tc_request *req, const char *login, const char *password,
                              size_t password_len, char token_out[TC_SESSION_TOKEN_MAX],

@@ -1,11 +1,15 @@
 #include "routes.h"
 
+#include "handlers/api_cases.h"
+#include "handlers/fill.h"
 #include "handlers/api_forms.h"
-#include "handlers/api_submissions.h"
 #include "handlers/api_review.h"
+#include "handlers/api_submissions.h"
+#include "handlers/fill.h"
 #include "handlers/health.h"
 #include "handlers/openrosa.h"
 #include "handlers/session.h"
+#include "handlers/webforms.h"
 #include "web/page.h"
 #include "web/pages.h"
 #include "web/static.h"
@@ -89,6 +93,44 @@ const struct tc_route tc_routes[] = {
      .max_body = TC_SESSION_BODY_MAX},
     {.method = "DELETE", .pattern = "/api/v1/session", .handler = tc_handle_session_delete},
     {.method = "GET", .pattern = "/api/v1/me", .handler = tc_handle_me},
+    {.method = "GET", .pattern = "/api/v1/cases", .handler = tc_handle_cases_list},
+    {.method = "POST",
+     .pattern = "/api/v1/cases",
+     .handler = tc_handle_case_create,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_CASES_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/cases/aggregate", .handler = tc_handle_cases_aggregate},
+    {.method = "GET", .pattern = "/api/v1/cases/:code", .handler = tc_handle_case_get},
+    {.method = "GET",
+     .pattern = "/api/v1/cases/:code/attachments/:name",
+     .handler = tc_handle_case_attachment},
+    {.method = "POST",
+     .pattern = "/api/v1/cases/:code/followups",
+     .handler = tc_handle_case_followup,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_CASES_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/cases/:code/hints", .handler = tc_handle_case_hints},
+    {.method = "POST",
+     .pattern = "/api/v1/units/:code/invitations",
+     .handler = tc_handle_unit_invite},
+    {.method = "POST",
+     .pattern = "/api/v1/invitations/redeem",
+     .handler = tc_handle_invitation_redeem,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_SESSION_BODY_MAX},
+    {.method = "POST",
+     .pattern = "/api/v1/units/:code/recover",
+     .handler = tc_handle_unit_recover,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_SESSION_BODY_MAX},
+    /* Browser form filling (ODK Web Forms); its submissions go to POST /submission. */
+    {.method = "GET", .pattern = "/static/webforms/:file", .handler = tc_handle_webforms_static},
+    {.method = "GET",
+     .pattern = "/fill/:form_id",
+     .handler = tc_handle_fill_page,
+     .render_err = tc_web_render_error},
+    {.method = "GET", .pattern = "/fill/:form_id/form.xml", .handler = tc_handle_fill_form_xml},
+    {.method = "GET", .pattern = "/fill/:form_id/media/:filename", .handler = tc_handle_fill_media},
     {.method = "GET", .pattern = "/api/v1/review/queue", .handler = tc_handle_review_queue},
     {.method = "GET", .pattern = "/api/v1/review/groups/:id", .handler = tc_handle_review_group},
     {.method = "POST",
@@ -166,5 +208,45 @@ const struct tc_route tc_routes[] = {
      .body = TC_BODY_BUFFERED,
      .max_body = TC_WEB_FORM_MAX,
      .render_err = tc_web_render_error},
+    {.method = "GET",
+     .pattern = "/review",
+     .handler = tc_page_review,
+     .render_err = tc_web_render_error},
+    {.method = "GET",
+     .pattern = "/review/public-list",
+     .handler = tc_page_public_list,
+     .render_err = tc_web_render_error},
+    {.method = "GET",
+     .pattern = "/review/groups/:id",
+     .handler = tc_page_review_group,
+     .render_err = tc_web_render_error},
+    {.method = "POST",
+     .pattern = "/review/groups/:id/decisions",
+     .handler = tc_page_review_decide,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_WEB_FORM_MAX,
+     .render_err = tc_web_render_error},
+    {.method = "GET",
+     .pattern = "/reports",
+     .handler = tc_page_reports,
+     .render_err = tc_web_render_error},
+    {.method = "GET", .pattern = "/api/v1/review/queue", .handler = tc_handle_review_queue},
+    {.method = "GET", .pattern = "/api/v1/review/groups/:id", .handler = tc_handle_review_group},
+    {.method = "POST",
+     .pattern = "/api/v1/review/groups/:id/decisions",
+     .handler = tc_handle_review_decide,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_API_REVIEW_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/allocations", .handler = tc_handle_allocations_get},
+    {.method = "PUT",
+     .pattern = "/api/v1/allocations",
+     .handler = tc_handle_allocations_put,
+     .body = TC_BODY_BUFFERED,
+     .max_body = TC_API_REVIEW_BODY_MAX},
+    {.method = "GET", .pattern = "/api/v1/public-list", .handler = tc_handle_public_list},
+    {.method = "GET",
+     .pattern = "/api/v1/exports/submissions",
+     .handler = tc_handle_export_submissions},
+    {.method = "GET", .pattern = "/api/v1/reports/indicators", .handler = tc_handle_indicators},
 };
 const size_t tc_routes_count = sizeof(tc_routes) / sizeof(tc_routes[0]);

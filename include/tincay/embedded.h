@@ -18,4 +18,15 @@ extern const size_t tc_migrations_count;
 extern const struct tc_embedded tc_catalogs[];
 extern const size_t tc_catalogs_count;
 
+/*
+ * ODK Web Forms as vite built it (cmake/Webforms.cmake): scripts and style sheets with
+ * content-hashed names, each also as "<name>.gz"; same layout, empty in a build without it.
+ */
+extern const struct tc_embedded tc_webforms_files[];
+extern const size_t tc_webforms_files_count;
+
+/* The names of its entry script and style sheet among those files ("" without it). */
+extern const char tc_webforms_entry_js[];
+extern const char tc_webforms_entry_css[];
+
 #endif /* TC_EMBEDDED_H */

@@ -738,9 +738,9 @@ static struct tc_table *
 indicators_table(struct tc_arena *arena, const struct tc_indicator_row *r, size_t n)
 {
     static const char *const header[] = {
-        "commune_code",     "commune_name",    "month",           "groups_surveyed",
-        "groups_eligible",  "groups_approved", "amount_approved", "norm_ceiling_of_approved",
-        "recommended_total"};
+        "commune_code",      "commune_name",         "month",           "groups_surveyed",
+        "groups_eligible",   "groups_approved",      "amount_approved", "norm_ceiling_of_approved",
+        "recommended_total", "trusted_address_cases"};
     struct tc_table *t = tc_table_new(arena, "indicators", sizeof(header) / sizeof(*header));
 
     if (t == NULL || tc_table_add_row(t, arena, header) != 0)

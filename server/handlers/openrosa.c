@@ -7,6 +7,7 @@
 
 #include "auth.h"
 #include "form_cache.h"
+#include "handlers/protect.h"
 #include "http.h"
 #include "tincay/app_users.h"
 #include "tincay/arena.h"
@@ -92,7 +93,9 @@ may(struct tc_request *req, struct tc_db_conn *conn, const struct tc_principal *
     enum tc_status st;
 
     if (who->kind != TC_PRINCIPAL_APP_USER)
-        return tc_auth_check(req, who, action, &(struct tc_policy_object){.form_id = row->id}, err);
+        return tc_auth_check(
+            req, who, action,
+            &(struct tc_policy_object){.form_id = row->id, .unit_id = who->unit_id}, err);
     if ((st = tc_app_user_has_form(conn, who->id, row->form_id, &assigned, err)) != TC_OK)
         return st;
     if (!assigned)
@@ -335,6 +338,8 @@ post_begin(struct tc_request *req, struct post **out, struct tc_error *err)
     if (p == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
     st = require(req, &p->who, err);
+    if (st == TC_OK) /* a browser's session cookie needs the page's CSRF token */
+        st = tc_auth_csrf(req, &p->who, NULL, err);
     /* The body may take minutes to arrive from a village: hold no connection meanwhile. */
     tc_req_db_release(req);
     if (st != TC_OK)
@@ -345,6 +350,7 @@ post_begin(struct tc_request *req, struct post **out, struct tc_error *err)
         tc_spool_create(cfg->data_dir, TC_OPENROSA_MAX_BODY, TC_OPENROSA_MAX_BODY, arena, err);
     if (p->spool == NULL)
         return err->status;
+    limits.encrypt = tc_protect_spool_encrypt(&p->who);
     if ((p->up = tc_upload_create(type, p->spool, &limits, arena, err)) == NULL)
         return err->status;
     tc_req_set_state(req, p);
@@ -426,7 +432,9 @@ find_form(struct tc_request *req, struct tc_db_conn *conn, const struct post *p,
     }
     if (st != TC_OK)
         return st;
-    if ((st = may(req, conn, &p->who, TC_ACT_SUBMISSION_CREATE, row, err)) != TC_OK)
+    st = may(req, conn, &p->who,
+             row->is_confidential ? TC_ACT_CASE_CREATE : TC_ACT_SUBMISSION_CREATE, row, err);
+    if (st != TC_OK)
         return st;
     if (row->state == TC_FORM_DRAFT)
         return tc_fail(err, TC_ENOTFOUND, "form \"%s\" version \"%s\" is not published",
@@ -434,9 +442,9 @@ find_form(struct tc_request *req, struct tc_db_conn *conn, const struct post *p,
     if (!tc_form_state_accepts_submissions(row->state))
         return tc_fail(err, TC_ECONFLICT, "form \"%s\" is closed and accepts no submissions",
                        env->form_id);
-    /* Confidential forms are sealed to a unit (cases): not through this path yet. */
-    if (row->is_confidential ||
-        (row->has_protected && tc_server_keyring(tc_req_server(req)) == NULL))
+    /* Confidential forms are sealed to a unit (handlers/protect.c), personal ones here. */
+    if (!row->is_confidential && row->has_protected &&
+        tc_server_keyring(tc_req_server(req)) == NULL)
         return tc_fail(err, TC_EBUSY,
                        "form \"%s\" has protected fields and sealing is not available on this "
                        "server yet: nothing was stored, please send again later",
@@ -535,7 +543,8 @@ build_ingest(struct tc_request *req, const struct post *p, const struct tc_uploa
     if (in->instance_id == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
     set_roles(sub, arena, in);
-    return row->has_protected ? seal_personal(req, up, sub, in, err) : TC_OK;
+    return row->has_protected && !row->is_confidential ? seal_personal(req, up, sub, in, err)
+                                                       : TC_OK;
 }
 
 /* The 201 answer: what happened, in the collector's language. */
@@ -589,6 +598,8 @@ store(struct tc_request *req, struct tc_response *resp, struct post *p, const st
                              &sub, err);
     if (st == TC_OK)
         st = build_ingest(req, p, up, &row, sub, &in, err);
+    if (st == TC_OK && row.is_confidential)
+        st = tc_protect_ingest(req, &p->who, model, sub, &in, NULL, err);
     if (st == TC_OK)
         st = tc_submission_store(conn, &in, &res, err);
     if (st == TC_OK) {

@@ -28,6 +28,8 @@ static const struct nav_entry {
 } nav[] = {
     {"/home", TC_N_("Home"), -1},
     {"/admin/users", TC_N_("Users"), TC_ACT_USER_MANAGE},
+    {"/review", TC_N_("Review"), TC_ACT_SCORE_READ},
+    {"/reports", TC_N_("Reports"), TC_ACT_REPORT_READ},
     {"/admin/audit", TC_N_("Audit log"), TC_ACT_AUDIT_READ},
     {"/account/password", TC_N_("Change password"), -1},
 };
@@ -43,6 +45,8 @@ static const struct {
     [TC_FLASH_USER_DISABLED] = {"user_disabled",
                                 TC_N_("The account has been disabled and its sessions ended."),
                                 false},
+    [TC_FLASH_DECISION_RECORDED] = {"decision_recorded", TC_N_("The decision has been recorded."),
+                                    false},
 };
 
 const char *

@@ -35,4 +35,18 @@ enum tc_status tc_page_audit(struct tc_request *req, struct tc_response *resp,
 enum tc_status tc_page_audit_verify(struct tc_request *req, struct tc_response *resp,
                                     struct tc_error *err);
 
+/* pages_review.c: the ranked queue, a group's score and decisions, the public list. */
+enum tc_status tc_page_review(struct tc_request *req, struct tc_response *resp,
+                              struct tc_error *err);
+enum tc_status tc_page_review_group(struct tc_request *req, struct tc_response *resp,
+                                    struct tc_error *err);
+enum tc_status tc_page_review_decide(struct tc_request *req, struct tc_response *resp,
+                                     struct tc_error *err);
+enum tc_status tc_page_public_list(struct tc_request *req, struct tc_response *resp,
+                                   struct tc_error *err);
+
+/* pages_reports.c: Project 8 indicators per commune and month, with charts. */
+enum tc_status tc_page_reports(struct tc_request *req, struct tc_response *resp,
+                               struct tc_error *err);
+
 #endif /* TC_PAGES_H */

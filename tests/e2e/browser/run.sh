@@ -50,6 +50,10 @@ export TINCAY_DATA_DIR=$work/data
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 
 "$bin" migrate >/dev/null || exit 1
+# The demonstration data (docs/review.md) for the review and reports pages: it needs an empty
+# database, so it comes before the accounts below. Its accounts' passwords are printed once.
+"$bin" demo load --forms "$(cd "$e2e/../.." && pwd)/forms" >"$work/demo.out" || exit 1
+export TINCAY_DEMO_ACCOUNTS=$work/demo.out
 
 # Accounts of the tests: login role language [commune]. One password for all of them.
 password="e2e-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
