@@ -1,7 +1,6 @@
 #include "routes.h"
 
 #include "handlers/api_cases.h"
-#include "handlers/fill.h"
 #include "handlers/api_forms.h"
 #include "handlers/api_review.h"
 #include "handlers/api_submissions.h"
