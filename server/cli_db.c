@@ -52,7 +52,8 @@ open_database(struct tc_cli_db *db, struct tc_error *err)
     } else {
         snprintf(conninfo, sizeof(conninfo), "%s", db->cfg.database_url);
     }
-    if ((db->pool = tc_db_pool_create(conninfo, 1, err)) == NULL)
+    /* one connection; a second opens only when used (a re-score job's helper worker) */
+    if ((db->pool = tc_db_pool_create(conninfo, 2, err)) == NULL)
         return err->status;
     if ((db->conn = tc_db_acquire(db->pool, 10000, err)) == NULL)
         return err->status;

@@ -71,6 +71,25 @@ enum tc_status tc_db_exec_dynamic(struct tc_db_conn *conn, const char *sql, size
 /* Run one or more statements without parameters or results (DDL, BEGIN...). */
 enum tc_status tc_db_exec_simple(struct tc_db_conn *conn, const char *sql, struct tc_error *err);
 
+/*
+ * Bulk load with COPY ... FROM STDIN in text format. `sql` is the COPY statement (not
+ * prepared, so it may live anywhere). Each row is `n` text values (NULL pointers are SQL
+ * NULL), escaped here: tabs, newlines, carriage returns and backslashes are safe, other
+ * bytes (UTF-8 included) pass as they are. Rows are buffered and sent in large chunks.
+ * tc_db_copy_end sends the end and returns the server's verdict (a bad value fails there:
+ * TC_EINVAL for a data error, as tc_db_exec); rows loaded in *rows_out (may be NULL). After
+ * a failed put, or to give up, tc_db_copy_cancel aborts the COPY. No other statement may
+ * run on `conn` between begin and end or cancel.
+ */
+enum tc_status tc_db_copy_begin(struct tc_db_conn *conn, const char *sql, struct tc_error *err);
+enum tc_status tc_db_copy_put(struct tc_db_conn *conn, size_t n, const char *const *values,
+                              struct tc_error *err);
+enum tc_status tc_db_copy_end(struct tc_db_conn *conn, size_t *rows_out, struct tc_error *err);
+void tc_db_copy_cancel(struct tc_db_conn *conn);
+
+/* The pool `conn` came from (to take more connections for parallel work). */
+struct tc_db_pool *tc_db_conn_pool(const struct tc_db_conn *conn);
+
 /* Rows and columns of a result; a NULL result has none. */
 size_t tc_db_rows(const struct tc_db_result *res);
 size_t tc_db_cols(const struct tc_db_result *res);

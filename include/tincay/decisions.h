@@ -163,10 +163,12 @@ struct tc_indicator_row {
     long long surveyed, eligible, approved;
     long long amount_approved, ceiling_of_approved, recommended_total;
     long long cases;       /* Trusted Address cases received; 0 when suppressed */
-    bool cases_suppressed; /* 1 or 2 cases: below TC_CASES_MIN_CELL, not shown */
+    bool cases_suppressed; /* 1 to 4 cases: below TC_CASES_MIN_CELL, not shown */
 };
 
-#define TC_CASES_MIN_CELL 3 /* smallest count of cases shown below province level */
+/* Smallest count of cases shown below province level: the case log's k (issue 4, default 5). */
+#define TC_CASES_MIN_CELL      5
+#define TC_CASES_MIN_CELL_TEXT "<5" /* what a suppressed cell shows in exports */
 
 /*
  * Livelihood-group indicators per commune and month of survey, with the count of Trusted

@@ -225,7 +225,9 @@ enum tc_status tc_score_submission(struct tc_db_conn *conn, const struct tc_rule
  * Work on a "rescore" job taken with tc_job_take: score every current submission of the
  * ruleset's form in batches of `batch` (each its own short transaction, no table lock),
  * recording progress after each batch, then finish the job. Submissions arriving meanwhile
- * are scored on arrival, so none is missed.
+ * are scored on arrival, so none is missed. The job runs on `conn` and, when its pool has
+ * one free (not waited for), a second connection in a helper thread: the two claim
+ * disjoint id ranges of about `batch` groups each, so each group is scored once.
  */
 enum tc_status tc_rescore_run(struct tc_db_conn *conn, const struct tc_job *job, size_t batch,
                               struct tc_error *err);

@@ -755,7 +755,8 @@ indicators_table(struct tc_arena *arena, const struct tc_indicator_row *r, size_
                              llstr(arena, r[i].amount_approved),
                              llstr(arena, r[i].ceiling_of_approved),
                              llstr(arena, r[i].recommended_total),
-                             r[i].cases_suppressed ? "<3" : llstr(arena, r[i].cases)};
+                             r[i].cases_suppressed ? TC_CASES_MIN_CELL_TEXT
+                                                   : llstr(arena, r[i].cases)};
         if (tc_table_add_row(t, arena, row) != 0)
             return NULL;
     }
@@ -784,7 +785,7 @@ reply_indicators(struct tc_response *resp, const struct tc_indicator_row *r, siz
                          "amount_approved", (json_int_t)r[i].amount_approved,
                          "norm_ceiling_of_approved", (json_int_t)r[i].ceiling_of_approved,
                          "recommended_total", (json_int_t)r[i].recommended_total, "cases",
-                         r[i].cases_suppressed ? json_string("<3")
+                         r[i].cases_suppressed ? json_string(TC_CASES_MIN_CELL_TEXT)
                                                : json_integer((json_int_t)r[i].cases)));
     return reply(resp, json_pack("{s:s, s:o}", "era", "post2025", "rows", a), 200, err);
 }

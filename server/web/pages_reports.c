@@ -307,14 +307,14 @@ by_month_charts(struct tc_page *p, const struct report *r)
                      .id = "cases-by-month",
                      .title = tc_tr(p->lang, "Trusted Address cases received by month"),
                      .desc = tc_tr(p->lang, "Cases logged by the commune's Trusted Addresses; "
-                                            "months with 1 or 2 cases are not shown, to protect "
+                                            "months with 1 to 4 cases are not shown, to protect "
                                             "the people concerned."),
                      .unit = tc_tr(p->lang, "cases"),
                      .series = case_series,
                      .n_series = 1,
                      .groups = cases,
                      .n_groups = n,
-                     .suppressed_text = tc_tr(p->lang, "< 3")});
+                     .suppressed_text = tc_tr(p->lang, "< 5")});
 }
 
 /* ---- the table ---- */
@@ -377,7 +377,7 @@ indicator_table(struct tc_page *p, const struct report *r)
             tc_html_attr(p->out, "title",
                          tc_tr(p->lang, "fewer than 3: hidden to protect the people concerned"));
             tc_html_raw(p->out, ">");
-            tc_html_text(p->out, tc_tr(p->lang, "< 3"));
+            tc_html_text(p->out, tc_tr(p->lang, "< 5"));
             tc_html_raw(p->out, "</abbr></td>");
         } else {
             count_cell(p, row->cases);
@@ -426,8 +426,8 @@ tc_page_reports(struct tc_request *req, struct tc_response *resp, struct tc_erro
         by_month_charts(&p, &r);
         tc_html_raw(p.out, "</div>");
         heading(&p, "table", tc_tr(p.lang, "Figures"));
-        para(&p, tc_tr(p.lang, "Trusted Address case counts of 1 or 2 in a commune and month "
-                               "are shown as \"< 3\": so few cases could point to a person."));
+        para(&p, tc_tr(p.lang, "Trusted Address case counts of 1 to 4 in a commune and month "
+                               "are shown as \"< 5\": so few cases could point to a person."));
         indicator_table(&p, &r);
     }
     tc_page_end(&p);

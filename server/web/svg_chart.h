@@ -32,7 +32,7 @@ struct tc_svg_chart {
     size_t n_series;           /* 1 to TC_SVG_SERIES_MAX */
     const struct tc_svg_group *groups;
     size_t n_groups;
-    const char *suppressed_text; /* "< 3", shown where a value is suppressed */
+    const char *suppressed_text; /* "< 5", shown where a value is suppressed */
 };
 
 /*

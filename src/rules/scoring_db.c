@@ -4,6 +4,7 @@
  * and the background re-scoring job.
  */
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,80 +330,167 @@ out:
     return st;
 }
 
-static const char sql_upsert[] =
-    "INSERT INTO scores (submission, ruleset_id, ruleset_version, eligible, gates, points, total,"
-    "                    tiebreak, norm_item, norm_id, ceiling, recommended, reasons,"
-    "                    commune_era, commune_code, year, computed_at)"
-    " SELECT s, $2, $3::int, e, g, p, t, tb, ni, nid, c, rec, rs, era, code, y, now()"
-    "   FROM jsonb_to_recordset($1::jsonb) AS r(s bigint, e boolean, g jsonb, p jsonb,"
-    "        t numeric, tb jsonb, ni text, nid bigint, c numeric, rec numeric, rs jsonb,"
-    "        era text, code text, y int)"
-    " ON CONFLICT (submission, ruleset_id, ruleset_version) DO UPDATE SET"
-    "   eligible = EXCLUDED.eligible, gates = EXCLUDED.gates, points = EXCLUDED.points,"
-    "   total = EXCLUDED.total, tiebreak = EXCLUDED.tiebreak, norm_item = EXCLUDED.norm_item,"
-    "   norm_id = EXCLUDED.norm_id, ceiling = EXCLUDED.ceiling,"
-    "   recommended = EXCLUDED.recommended, reasons = EXCLUDED.reasons,"
-    "   commune_era = EXCLUDED.commune_era, commune_code = EXCLUDED.commune_code,"
-    "   year = EXCLUDED.year, computed_at = EXCLUDED.computed_at";
+#define SCORE_COLS 14 /* values of a score row, as in sql_stage's columns */
 
-static void
-json_int_or_null(struct tc_strbuf *sb, const char *key, bool has, long long v)
+/* Set after the columns: an upsert that keeps the key, whatever the row's source. */
+#define SCORE_UPSERT_SET                                                                           \
+    " ON CONFLICT (submission, ruleset_id, ruleset_version) DO UPDATE SET"                         \
+    "   eligible = EXCLUDED.eligible, gates = EXCLUDED.gates, points = EXCLUDED.points,"           \
+    "   total = EXCLUDED.total, tiebreak = EXCLUDED.tiebreak, norm_item = EXCLUDED.norm_item,"     \
+    "   norm_id = EXCLUDED.norm_id, ceiling = EXCLUDED.ceiling,"                                   \
+    "   recommended = EXCLUDED.recommended, reasons = EXCLUDED.reasons,"                           \
+    "   commune_era = EXCLUDED.commune_era, commune_code = EXCLUDED.commune_code,"                 \
+    "   year = EXCLUDED.year, computed_at = EXCLUDED.computed_at"
+#define SCORE_INSERT                                                                               \
+    "INSERT INTO scores (submission, eligible, gates, points, total, tiebreak, norm_item,"         \
+    "                    norm_id, ceiling, recommended, reasons, commune_era, commune_code,"       \
+    "                    year, ruleset_id, ruleset_version, computed_at)"
+
+/* One score: its values as $1..$14, the ruleset as $15, $16. */
+static const char sql_upsert_one[] =
+    SCORE_INSERT " VALUES ($1::bigint, $2::boolean, $3::jsonb, $4::jsonb, $5::numeric, $6::jsonb,"
+                 " $7, $8::bigint, $9::numeric, $10::numeric, $11::jsonb, $12, $13, $14::int, $15,"
+                 " $16::int, now())" SCORE_UPSERT_SET;
+
+/*
+ * A batch: COPY into a session's staging table, then one upsert from it, in one transaction
+ * (the staging rows go at commit).
+ */
+static const char sql_stage[] =
+    "CREATE TEMP TABLE IF NOT EXISTS tc_scores_stage (s bigint, e boolean, g jsonb, p jsonb,"
+    " t numeric, tb jsonb, ni text, nid bigint, c numeric, rec numeric, rs jsonb, era text,"
+    " code text, y int) ON COMMIT DELETE ROWS";
+static const char sql_stage_copy[] = "COPY tc_scores_stage FROM STDIN";
+static const char sql_upsert_staged[] =
+    SCORE_INSERT " SELECT s, e, g, p, t, tb, ni, nid, c, rec, rs, era, code, y, $1, $2::int, now()"
+                 "   FROM tc_scores_stage" SCORE_UPSERT_SET;
+
+static const char *
+int_or_null(struct tc_arena *arena, bool has, long long v)
 {
-    if (has)
-        tc_strbuf_appendf(sb, "%s%lld", key, v);
-    else
-        tc_strbuf_appendf(sb, "%snull", key);
+    return has ? tc_arena_printf(arena, "%lld", v) : NULL;
+}
+
+static const char *
+opt(const char *v)
+{
+    return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+static const char *
+emitted(struct tc_arena *arena, void (*emit)(struct tc_strbuf *, const struct tc_score *),
+        const struct tc_score *s)
+{
+    struct tc_strbuf sb = TC_STRBUF_INIT(16u << 20);
+    const char *out;
+
+    emit(&sb, s);
+    out = tc_strbuf_failed(&sb) ? NULL : tc_arena_strdup(arena, tc_strbuf_str(&sb));
+    tc_strbuf_cleanup(&sb);
+    return out;
 }
 
 static void
-score_row(struct tc_strbuf *sb, const struct item *it, bool first)
+emit_gates(struct tc_strbuf *sb, const struct tc_score *s)
+{
+    tc_score_emit_gates(sb, s, false);
+}
+
+static void
+emit_points(struct tc_strbuf *sb, const struct tc_score *s)
+{
+    tc_score_emit_points(sb, s, false);
+}
+
+/* The stored values of a score, in the order of sql_stage; false when out of memory. */
+static bool
+score_values(const struct item *it, struct tc_arena *arena, const char *v[SCORE_COLS])
 {
     const struct tc_score *s = &it->score;
 
-    tc_strbuf_appendf(sb, "%s{\"s\":%lld,\"e\":%s,\"t\":%.2f", first ? "" : ",", it->id,
-                      s->eligible ? "true" : "false", s->total);
-    tc_strbuf_appends(sb, ",\"g\":");
-    tc_score_emit_gates(sb, s, false);
-    tc_strbuf_appends(sb, ",\"p\":");
-    tc_score_emit_points(sb, s, false);
-    tc_strbuf_appends(sb, ",\"tb\":");
-    tc_score_emit_ties(sb, s);
-    tc_strbuf_appends(sb, ",\"rs\":");
-    tc_score_emit_reasons(sb, s);
-    json_opt(sb, ",\"ni\":", s->keys.norm_item);
-    json_int_or_null(sb, ",\"nid\":", s->money.has_norm_row, s->money.norm_row_id);
-    json_int_or_null(sb, ",\"c\":", s->money.has_ceiling, s->money.ceiling);
-    json_int_or_null(sb, ",\"rec\":", s->has_recommendation, s->recommended);
-    json_opt(sb, ",\"era\":", s->keys.commune_era);
-    json_opt(sb, ",\"code\":", s->keys.commune_code);
-    json_int_or_null(sb, ",\"y\":", s->keys.year > 0, s->keys.year);
-    tc_strbuf_appendc(sb, '}');
+    v[0] = tc_arena_printf(arena, "%lld", it->id);
+    v[1] = s->eligible ? "t" : "f";
+    v[2] = emitted(arena, emit_gates, s);
+    v[3] = emitted(arena, emit_points, s);
+    v[4] = tc_arena_printf(arena, "%.2f", s->total);
+    v[5] = emitted(arena, tc_score_emit_ties, s);
+    v[6] = opt(s->keys.norm_item);
+    v[7] = int_or_null(arena, s->money.has_norm_row, s->money.norm_row_id);
+    v[8] = int_or_null(arena, s->money.has_ceiling, s->money.ceiling);
+    v[9] = int_or_null(arena, s->has_recommendation, s->recommended);
+    v[10] = emitted(arena, tc_score_emit_reasons, s);
+    v[11] = opt(s->keys.commune_era);
+    v[12] = opt(s->keys.commune_code);
+    v[13] = int_or_null(arena, s->keys.year > 0, s->keys.year);
+    return v[0] != NULL && v[2] != NULL && v[3] != NULL && v[4] != NULL && v[5] != NULL &&
+           v[10] != NULL && (v[7] != NULL || !s->money.has_norm_row) &&
+           (v[8] != NULL || !s->money.has_ceiling) && (v[9] != NULL || !s->has_recommendation) &&
+           (v[13] != NULL || s->keys.year <= 0);
+}
+
+struct staged {
+    const struct tc_ruleset *rs;
+    struct item *items;
+    size_t n;
+    struct tc_arena *arena;
+};
+
+/* The batch's rows through COPY, then the upsert (inside tc_db_transact). */
+static enum tc_status
+stage_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
+{
+    struct staged *b = ctx;
+    char version[16];
+    enum tc_status st;
+
+    snprintf(version, sizeof(version), "%d", b->rs->version);
+    if ((st = tc_db_copy_begin(conn, sql_stage_copy, err)) != TC_OK)
+        return st;
+    for (size_t i = 0; i < b->n && st == TC_OK; i++) {
+        const char *v[SCORE_COLS];
+
+        if (!b->items[i].ok)
+            continue;
+        if (!score_values(&b->items[i], b->arena, v))
+            st = tc_fail(err, TC_ENOMEM, "out of memory");
+        else
+            st = tc_db_copy_put(conn, SCORE_COLS, v, err);
+    }
+    if (st != TC_OK) {
+        tc_db_copy_cancel(conn);
+        return st;
+    }
+    if ((st = tc_db_copy_end(conn, NULL, err)) != TC_OK)
+        return st;
+    return tc_db_exec(conn, sql_upsert_staged, 2, (const char *[]){b->rs->id, version}, b->arena,
+                      NULL, err);
+}
+
+/* One score: a plain upsert, inside the caller's transaction if one is open. */
+static enum tc_status
+store_one(struct tc_db_conn *conn, const struct tc_ruleset *rs, const struct item *it,
+          struct tc_arena *arena, struct tc_error *err)
+{
+    const char *v[SCORE_COLS + 2];
+    char version[16];
+
+    snprintf(version, sizeof(version), "%d", rs->version);
+    if (!score_values(it, arena, v))
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    v[SCORE_COLS] = rs->id;
+    v[SCORE_COLS + 1] = version;
+    return tc_db_exec(conn, sql_upsert_one, SCORE_COLS + 2, v, arena, NULL, err);
 }
 
 static enum tc_status
 store_scores(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct item *items, size_t n,
              struct tc_arena *arena, struct tc_error *err)
 {
-    struct tc_strbuf rows = TC_STRBUF_INIT(512u << 20);
-    char version[16];
-    bool first = true;
-    enum tc_status st;
+    struct staged b = {.rs = rs, .items = items, .n = n, .arena = arena};
 
-    snprintf(version, sizeof(version), "%d", rs->version);
-    tc_strbuf_appendc(&rows, '[');
-    for (size_t i = 0; i < n; i++)
-        if (items[i].ok) {
-            score_row(&rows, &items[i], first);
-            first = false;
-        }
-    tc_strbuf_appendc(&rows, ']');
-    if (tc_strbuf_failed(&rows))
-        st = tc_fail(err, TC_ENOMEM, "out of memory");
-    else
-        st = tc_db_exec(conn, sql_upsert, 3,
-                        (const char *[]){tc_strbuf_str(&rows), rs->id, version}, arena, NULL, err);
-    tc_strbuf_cleanup(&rows);
-    return st;
+    if (n == 1)
+        return items[0].ok ? store_one(conn, rs, &items[0], arena, err) : TC_OK;
+    return tc_db_transact(conn, false, stage_txn, &b, err);
 }
 
 /*
@@ -634,30 +722,56 @@ tc_ruleset_load_active(struct tc_db_conn *conn, const char *form_id, struct tc_r
 
 /* --- Re-scoring ------------------------------------------------------------------ */
 
-static const char sql_count[] =
-    "SELECT count(*) FROM submissions WHERE form_id = $1 AND superseded_by IS NULL";
-static const char sql_page[] = "SELECT id, values::text FROM submissions"
-                               " WHERE form_id = $1 AND superseded_by IS NULL AND id > $2::bigint"
-                               " ORDER BY id LIMIT $3::int";
+/*
+ * A job is worked by RESCORE_CONNS connections at most: the caller's and helpers taken from
+ * its pool when free. They claim disjoint id ranges from a shared cursor, each range once.
+ */
+#define RESCORE_CONNS 2
 
-/* One page after `*last`: scored and stored; *n_out rows (0 at the end). */
+struct rescore {
+    pthread_mutex_t lock;
+    const char *id, *version; /* the ruleset */
+    size_t batch;
+    long long next, end, width; /* the next claim is (next, next + width], while next < end */
+    long long done;             /* groups scored by every worker */
+    enum tc_status st;          /* a helper's failure stops the claims */
+    struct tc_error err;
+};
+
+struct helper {
+    struct rescore *r;
+    struct tc_db_conn *conn;
+    pthread_t thread;
+};
+
+static const char sql_count[] =
+    "SELECT count(*), coalesce(min(id), 0), coalesce(max(id), 0) FROM submissions"
+    " WHERE form_id = $1 AND superseded_by IS NULL";
+static const char sql_page[] =
+    "SELECT id, values::text FROM submissions WHERE form_id = $1 AND superseded_by IS NULL"
+    " AND id > $2::bigint AND id <= coalesce($3::bigint, 9223372036854775807)"
+    " ORDER BY id LIMIT $4::int";
+
+/* One page in (*last, upto] (no bound when upto < 0): scored and stored; *n_out rows. */
 static enum tc_status
-rescore_page(struct tc_db_conn *conn, const struct tc_ruleset *rs, long long *last, size_t batch,
-             size_t *n_out, struct tc_error *err)
+rescore_page(struct tc_db_conn *conn, const struct tc_ruleset *rs, long long *last, long long upto,
+             size_t batch, size_t *n_out, struct tc_error *err)
 {
     struct tc_arena *arena = tc_arena_create(1u << 20);
     struct tc_db_result *res;
     struct item *items = NULL;
-    char after[24], limit[24];
+    char after[24], bound[24], limit[24];
     size_t n = 0;
     enum tc_status st;
 
     if (arena == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
     snprintf(after, sizeof(after), "%lld", *last);
+    snprintf(bound, sizeof(bound), "%lld", upto);
     snprintf(limit, sizeof(limit), "%zu", batch);
-    if ((st = tc_db_exec(conn, sql_page, 3, (const char *[]){rs->form_id, after, limit}, arena,
-                         &res, err)) != TC_OK)
+    if ((st = tc_db_exec(conn, sql_page, 4,
+                         (const char *[]){rs->form_id, after, upto < 0 ? NULL : bound, limit},
+                         arena, &res, err)) != TC_OK)
         goto out;
     n = tc_db_rows(res);
     if (n > 0 && (items = tc_arena_calloc(arena, n, sizeof(*items))) == NULL) {
@@ -683,39 +797,209 @@ out:
     return st;
 }
 
+/* The next id range (*after, *upto] of the job; false when none is left or a worker failed. */
+static bool
+claim(struct rescore *r, long long *after, long long *upto)
+{
+    bool ok;
+
+    pthread_mutex_lock(&r->lock);
+    ok = r->st == TC_OK && r->next < r->end;
+    *after = r->next;
+    *upto = r->next + r->width;
+    if (ok)
+        r->next = *upto;
+    pthread_mutex_unlock(&r->lock);
+    return ok;
+}
+
+/* Add `n` scored groups; the total so far. */
+static long long
+add_done(struct rescore *r, size_t n)
+{
+    long long done;
+
+    pthread_mutex_lock(&r->lock);
+    r->done += (long long)n;
+    done = r->done;
+    pthread_mutex_unlock(&r->lock);
+    return done;
+}
+
+/* Pages in (after, upto] (upto < 0: to the end); progress of `job` when it is not 0. */
 static enum tc_status
-rescore_all(struct tc_db_conn *conn, const struct tc_ruleset *rs, long long job_id, size_t batch,
-            long long *done, struct tc_error *err)
+rescore_range(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct rescore *r,
+              long long after, long long upto, long long job, long long total, struct tc_error *err)
+{
+    enum tc_status st = TC_OK;
+    size_t n = 0;
+
+    while (st == TC_OK) {
+        long long done;
+
+        if ((st = rescore_page(conn, rs, &after, upto, r->batch, &n, err)) != TC_OK || n == 0)
+            break;
+        done = add_done(r, n);
+        if (job != 0)
+            st = tc_job_progress(conn, job, done, total > done ? total : done, err);
+        if (n < r->batch)
+            break; /* a short page: nothing more in the range */
+    }
+    return st;
+}
+
+/* Claim ranges until none is left. */
+static enum tc_status
+rescore_claims(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct rescore *r,
+               long long job, long long total, struct tc_error *err)
+{
+    long long after, upto;
+    enum tc_status st = TC_OK;
+
+    while (st == TC_OK && claim(r, &after, &upto))
+        st = rescore_range(conn, rs, r, after, upto, job, total, err);
+    return st;
+}
+
+/*
+ * Scores are derived data and the job is finished only after the last batch: a batch lost
+ * in a crash is written again when the job re-runs, so its commits need not wait for disk.
+ */
+static enum tc_status
+session_begin(struct tc_db_conn *conn, struct tc_error *err)
+{
+    enum tc_status st = tc_db_exec_simple(conn, "SET synchronous_commit = off", err);
+
+    return st == TC_OK ? tc_db_exec_simple(conn, sql_stage, err) : st;
+}
+
+static void
+session_end(struct tc_db_conn *conn, enum tc_lang lang)
+{
+    struct tc_error ignored = TC_ERROR_INIT(lang);
+
+    (void)tc_db_exec_simple(conn, "RESET synchronous_commit", &ignored);
+}
+
+static void *
+helper_main(void *arg)
+{
+    struct helper *h = arg;
+    struct rescore *r = h->r;
+    struct tc_error err = TC_ERROR_INIT(r->err.lang);
+    struct tc_ruleset *rs = NULL;
+    enum tc_status st;
+
+    if ((st = load_version(h->conn, r->id, r->version, &rs, &err)) == TC_OK &&
+        (st = session_begin(h->conn, &err)) == TC_OK)
+        st = rescore_claims(h->conn, rs, r, 0, 0, &err);
+    session_end(h->conn, err.lang);
+    tc_ruleset_free(rs);
+    pthread_mutex_lock(&r->lock);
+    if (st != TC_OK && r->st == TC_OK) {
+        r->st = st;
+        r->err = err;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+/* Start up to RESCORE_CONNS - 1 helpers on free connections of the pool; their number. */
+static size_t
+helpers_start(struct tc_db_conn *conn, struct rescore *r, struct helper *h)
+{
+    struct tc_db_pool *pool = tc_db_conn_pool(conn);
+    size_t n = 0;
+
+    while (n < RESCORE_CONNS - 1) {
+        struct tc_error ignored = TC_ERROR_INIT(r->err.lang);
+
+        h[n] = (struct helper){.r = r, .conn = tc_db_acquire(pool, 0, &ignored)};
+        if (h[n].conn == NULL)
+            break;
+        if (pthread_create(&h[n].thread, NULL, helper_main, &h[n]) != 0) {
+            tc_db_release(pool, h[n].conn);
+            break;
+        }
+        n++;
+    }
+    return n;
+}
+
+static void
+helpers_join(struct tc_db_conn *conn, struct helper *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        pthread_join(h[i].thread, NULL);
+        tc_db_release(tc_db_conn_pool(conn), h[i].conn);
+    }
+}
+
+/* The job's extent: groups, and the id range the claims cover. */
+static enum tc_status
+rescore_extent(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct rescore *r,
+               long long *total, struct tc_error *err)
 {
     struct tc_arena *arena = tc_arena_create(1024);
     struct tc_db_result *res;
-    long long last = 0, total;
-    size_t n = 0;
     enum tc_status st;
+    long long span;
 
     if (arena == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
     st = tc_db_exec(conn, sql_count, 1, (const char *[]){rs->form_id}, arena, &res, err);
-    total = st == TC_OK ? tc_db_int(res, 0, 0, 0) : 0;
+    *total = st == TC_OK ? tc_db_int(res, 0, 0, 0) : 0;
+    r->next = st == TC_OK ? tc_db_int(res, 0, 1, 0) - 1 : 0;
+    r->end = st == TC_OK ? tc_db_int(res, 0, 2, 0) : 0;
     tc_arena_destroy(arena);
-    if (st == TC_OK)
-        st = tc_job_progress(conn, job_id, 0, total, err);
-    /*
-     * Scores are derived data and the job is finished only after the last batch: a batch lost
-     * in a crash is written again when the job re-runs, so its commits need not wait for disk.
-     */
-    if (st == TC_OK)
-        st = tc_db_exec_simple(conn, "SET synchronous_commit = off", err);
-    while (st == TC_OK) {
-        if ((st = rescore_page(conn, rs, &last, batch, &n, err)) != TC_OK || n == 0)
-            break;
-        *done += (long long)n;
-        st = tc_job_progress(conn, job_id, *done, total > *done ? total : *done, err);
+    /* a claim holds about one batch of the form's rows, however other forms' ids interleave */
+    span = r->end - r->next;
+    r->width = *total > 0 && span > *total ? (long long)r->batch * span / *total : 0;
+    if (r->width < (long long)r->batch)
+        r->width = (long long)r->batch;
+    return st;
+}
+
+static enum tc_status
+rescore_all(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct rescore *r,
+            long long job_id, struct tc_error *err)
+{
+    struct helper helpers[RESCORE_CONNS - 1];
+    size_t n_helpers = 0;
+    long long total = 0;
+    enum tc_status st;
+
+    if ((st = rescore_extent(conn, rs, r, &total, err)) == TC_OK &&
+        (st = tc_job_progress(conn, job_id, 0, total, err)) == TC_OK &&
+        (st = session_begin(conn, err)) == TC_OK) {
+        n_helpers = helpers_start(conn, r, helpers);
+        st = rescore_claims(conn, rs, r, job_id, total, err);
+        helpers_join(conn, helpers, n_helpers);
     }
-    {
-        struct tc_error ignored = TC_ERROR_INIT(err->lang);
-        (void)tc_db_exec_simple(conn, "RESET synchronous_commit", &ignored);
+    if (st == TC_OK && r->st != TC_OK) {
+        *err = r->err;
+        st = r->st;
     }
+    /* rows stored after the extent was read (they were scored on arrival too) */
+    if (st == TC_OK)
+        st = rescore_range(conn, rs, r, r->end, -1, job_id, total, err);
+    if (st == TC_OK)
+        st = tc_job_progress(conn, job_id, r->done, total > r->done ? total : r->done, err);
+    session_end(conn, err->lang);
+    return st;
+}
+
+/* The job's ruleset, then every group of its form. */
+static enum tc_status
+rescore_job(struct tc_db_conn *conn, const struct tc_job *job, struct rescore *r,
+            struct tc_error *err)
+{
+    struct tc_ruleset *rs = NULL;
+    enum tc_status st;
+
+    if ((st = load_version(conn, r->id, r->version, &rs, err)) == TC_OK)
+        st = rescore_all(conn, rs, r, job->id, err);
+    tc_ruleset_free(rs);
     return st;
 }
 
@@ -726,22 +1010,23 @@ tc_rescore_run(struct tc_db_conn *conn, const struct tc_job *job, size_t batch,
     json_t *p = json_loads(job->payload_json, 0, NULL);
     const char *id = p != NULL ? json_string_value(json_object_get(p, "ruleset_id")) : NULL;
     json_int_t v = p != NULL ? json_integer_value(json_object_get(p, "version")) : 0;
-    struct tc_ruleset *rs = NULL;
+    struct rescore r = {.id = id, .batch = batch > 0 ? batch : 500, .err = *err};
     char version[24], result[64];
-    long long done = 0;
     enum tc_status st;
 
-    if (batch == 0)
-        batch = 500;
     snprintf(version, sizeof(version), "%lld", (long long)v);
+    r.version = version;
     if (id == NULL || v <= 0)
         st = tc_fail(err, TC_EINVAL, "rescore job %lld has no ruleset_id and version", job->id);
-    else if ((st = load_version(conn, id, version, &rs, err)) == TC_OK)
-        st = rescore_all(conn, rs, job->id, batch, &done, err);
+    else if (pthread_mutex_init(&r.lock, NULL) != 0)
+        st = tc_fail(err, TC_EINTERNAL, "could not start the re-scoring workers");
+    else {
+        st = rescore_job(conn, job, &r, err);
+        pthread_mutex_destroy(&r.lock);
+    }
     json_decref(p);
-    tc_ruleset_free(rs);
     if (st == TC_OK) {
-        snprintf(result, sizeof(result), "{\"scored\": %lld}", done);
+        snprintf(result, sizeof(result), "{\"scored\": %lld}", r.done);
         return tc_job_finish(conn, job->id, result, NULL, err);
     }
     {

@@ -13,16 +13,19 @@
 
 #include "tincay/arena.h"
 #include "tincay/log.h"
+#include "tincay/strbuf.h"
 
 /* Session settings of every new connection; a migration may lift the timeout locally. */
 #define CONNECT_TIMEOUT_S "5"
 #define SESSION_SETUP_SQL                                                                          \
     "SET synchronous_commit = on; SET statement_timeout = '30s'; "                                 \
     "SET idle_in_transaction_session_timeout = '120s'; SET client_min_messages = warning"
-#define MAX_PARAMS       128 /* parameters of one statement; arrays stay on the stack */
-#define TXN_RETRIES      3   /* re-runs of a transaction after TC_ERETRY */
-#define RETRY_BACKOFF_MS 15  /* times the attempt number, between re-runs */
-#define STMT_CACHE_MIN   16  /* initial slots of a connection's statement cache */
+#define MAX_PARAMS       128          /* parameters of one statement; arrays stay on the stack */
+#define TXN_RETRIES      3            /* re-runs of a transaction after TC_ERETRY */
+#define RETRY_BACKOFF_MS 15           /* times the attempt number, between re-runs */
+#define STMT_CACHE_MIN   16           /* initial slots of a connection's statement cache */
+#define COPY_CHUNK       (256u << 10) /* COPY rows are sent in chunks of about this size */
+#define COPY_ROW_MAX     (64u << 20)  /* one escaped COPY row at most */
 
 /* One prepared statement: the SQL string's address and the name it has on the server. */
 struct stmt {
@@ -33,10 +36,11 @@ struct stmt {
 
 struct tc_db_conn {
     struct tc_db_pool *pool;
-    PGconn *pg;           /* NULL until first use and after a close */
-    struct stmt *stmts;   /* open addressing on the SQL address; cleared with `pg` */
-    size_t n_stmts, cap;  /* cap is 0 or a power of two */
-    unsigned int next_id; /* never reused while `pg` lives, so names never collide */
+    PGconn *pg;            /* NULL until first use and after a close */
+    struct stmt *stmts;    /* open addressing on the SQL address; cleared with `pg` */
+    size_t n_stmts, cap;   /* cap is 0 or a power of two */
+    unsigned int next_id;  /* never reused while `pg` lives, so names never collide */
+    struct tc_strbuf copy; /* COPY rows not sent yet */
 };
 
 struct tc_db_result {
@@ -82,6 +86,7 @@ conn_close(struct tc_db_conn *conn)
     PQfinish(conn->pg); /* accepts NULL */
     conn->pg = NULL;
     stmt_cache_clear(conn);
+    tc_strbuf_cleanup(&conn->copy);
 }
 
 /* Server warnings go to our log, one line each, instead of libpq's stderr default. */
@@ -617,6 +622,135 @@ tc_db_exec_simple(struct tc_db_conn *conn, const char *sql, struct tc_error *err
         st = fail_from_result(conn, res, false, err);
     PQclear(res);
     return st;
+}
+
+/* ---- COPY ------------------------------------------------------------------------------- */
+
+enum tc_status
+tc_db_copy_begin(struct tc_db_conn *conn, const char *sql, struct tc_error *err)
+{
+    PGresult *res;
+    enum tc_status st = TC_OK;
+
+    if (conn_broken(conn))
+        return tc_fail(err, TC_ERETRY, "lost the connection to the database");
+    conn->copy = (struct tc_strbuf)TC_STRBUF_INIT(COPY_CHUNK + COPY_ROW_MAX);
+    res = PQexec(conn->pg, sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN)
+        st = fail_from_result(conn, res, false, err);
+    PQclear(res);
+    return st;
+}
+
+/* Append `v` escaped for COPY's text format. */
+static void
+copy_escape(struct tc_strbuf *sb, const char *v)
+{
+    for (const char *run = v;; v++) {
+        const char *esc = *v == '\\'   ? "\\\\"
+                          : *v == '\t' ? "\\t"
+                          : *v == '\n' ? "\\n"
+                          : *v == '\r' ? "\\r"
+                                       : NULL;
+
+        if (esc == NULL && *v != '\0')
+            continue;
+        tc_strbuf_append(sb, run, (size_t)(v - run));
+        if (*v == '\0')
+            return;
+        tc_strbuf_appends(sb, esc);
+        run = v + 1;
+    }
+}
+
+static enum tc_status
+copy_flush(struct tc_db_conn *conn, struct tc_error *err)
+{
+    const char *data = tc_strbuf_str(&conn->copy);
+    size_t len = conn->copy.len;
+
+    if (len > 0 && PQputCopyData(conn->pg, data, (int)len) != 1) {
+        tc_fail(err, TC_ERETRY, "could not send rows to the database");
+        set_detail(err, PQerrorMessage(conn->pg), NULL);
+        return TC_ERETRY;
+    }
+    tc_strbuf_reset(&conn->copy);
+    return TC_OK;
+}
+
+enum tc_status
+tc_db_copy_put(struct tc_db_conn *conn, size_t n, const char *const *values, struct tc_error *err)
+{
+    struct tc_strbuf *sb = &conn->copy;
+
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            tc_strbuf_appendc(sb, '\t');
+        if (values[i] == NULL)
+            tc_strbuf_appends(sb, "\\N");
+        else
+            copy_escape(sb, values[i]);
+    }
+    tc_strbuf_appendc(sb, '\n');
+    if (tc_strbuf_failed(sb))
+        return tc_fail(err, TC_ETOOLARGE, "a row for the database is too large");
+    return sb->len >= COPY_CHUNK ? copy_flush(conn, err) : TC_OK;
+}
+
+/* The COPY's result, then whatever else the server sends until it is idle. */
+static enum tc_status
+copy_result(struct tc_db_conn *conn, size_t *rows_out, struct tc_error *err)
+{
+    enum tc_status st = TC_OK;
+    PGresult *res;
+
+    while ((res = PQgetResult(conn->pg)) != NULL) {
+        if (st == TC_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+            st = fail_from_result(conn, res, false, err);
+        else if (st == TC_OK && rows_out != NULL)
+            *rows_out = (size_t)strtoull(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+    }
+    return st;
+}
+
+enum tc_status
+tc_db_copy_end(struct tc_db_conn *conn, size_t *rows_out, struct tc_error *err)
+{
+    enum tc_status st;
+
+    if (rows_out != NULL)
+        *rows_out = 0;
+    if ((st = copy_flush(conn, err)) != TC_OK) {
+        tc_db_copy_cancel(conn);
+        return st;
+    }
+    tc_strbuf_cleanup(&conn->copy);
+    if (PQputCopyEnd(conn->pg, NULL) != 1) {
+        tc_fail(err, TC_ERETRY, "could not send rows to the database");
+        set_detail(err, PQerrorMessage(conn->pg), NULL);
+        (void)copy_result(conn, NULL, err);
+        return TC_ERETRY;
+    }
+    return copy_result(conn, rows_out, err);
+}
+
+void
+tc_db_copy_cancel(struct tc_db_conn *conn)
+{
+    struct tc_error ignored = TC_ERROR_INIT(TC_LANG_EN);
+
+    tc_strbuf_cleanup(&conn->copy);
+    if (conn->pg == NULL)
+        return;
+    if (PQputCopyEnd(conn->pg, "cancelled by the client") == 1)
+        (void)copy_result(conn, NULL, &ignored);
+}
+
+struct tc_db_pool *
+tc_db_conn_pool(const struct tc_db_conn *conn)
+{
+    return conn->pool;
 }
 
 /* ---- results ---------------------------------------------------------------------------- */

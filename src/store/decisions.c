@@ -762,7 +762,7 @@ tc_indicators(struct tc_db_conn *conn, const char *from, const char *to, struct 
         rows[i].recommended_total = tc_db_int(res, i, 8, 0);
         rows[i].province_code = tc_db_value(res, i, 9);
         rows[i].cases = tc_db_int(res, i, 10, 0);
-        /* Small cells (1 or 2 cases) could point at a person: never shown. */
+        /* Small cells (1 to 4 cases) could point at a person: never shown. */
         rows[i].cases_suppressed = rows[i].cases > 0 && rows[i].cases < TC_CASES_MIN_CELL;
         if (rows[i].cases_suppressed)
             rows[i].cases = 0;

@@ -444,6 +444,104 @@ reused_address_with_other_sql_runs_the_new_sql(void **state)
     assert_int_equal(tc_db_exec_dynamic(conn, sql, 1, p, f->arena, &res, &err), TC_ECONFLICT);
 }
 
+/* Values COPY must escape, with the empty string and NULL kept apart. */
+static const char *const copy_values[] = {
+    NULL,    "",    "tab\there",   "two\nlines\r\n", "back\\slash", "\\N", "Tổ dệt Nà Tăm ✓",
+    "end\\", "\\.", "a\t\\t\n\\n",
+};
+#define N_COPY_VALUES (sizeof(copy_values) / sizeof(copy_values[0]))
+
+static void
+copy_round_trips_awkward_values(void **state)
+{
+    static const char sel[] = "SELECT note, note IS NULL FROM c ORDER BY k";
+    struct fixture *f = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = acquire(f);
+    struct tc_db_result *res;
+    size_t rows = 0;
+
+    assert_int_equal(tc_db_exec_simple(conn, "CREATE TABLE c (k int PRIMARY KEY, note text)", &err),
+                     TC_OK);
+    assert_int_equal(tc_db_copy_begin(conn, "COPY c (k, note) FROM STDIN", &err), TC_OK);
+    for (size_t i = 0; i < N_COPY_VALUES; i++) {
+        const char *row[] = {tc_arena_printf(f->arena, "%zu", i), copy_values[i]};
+        assert_int_equal(tc_db_copy_put(conn, 2, row, &err), TC_OK);
+    }
+    assert_int_equal(tc_db_copy_end(conn, &rows, &err), TC_OK);
+    assert_int_equal(rows, N_COPY_VALUES);
+    assert_int_equal(tc_db_exec(conn, sel, 0, NULL, f->arena, &res, &err), TC_OK);
+    assert_int_equal(tc_db_rows(res), N_COPY_VALUES);
+    assert_true(tc_db_bool(res, 0, 1));
+    for (size_t i = 1; i < N_COPY_VALUES; i++) {
+        assert_false(tc_db_bool(res, i, 1));
+        assert_string_equal(tc_db_value(res, i, 0), copy_values[i]);
+    }
+    assert_int_equal(tc_db_exec_simple(conn, "DROP TABLE c", &err), TC_OK);
+}
+
+/* Rows over several send chunks: every one arrives, in order, with its bytes. */
+static void
+copy_sends_many_rows_in_chunks(void **state)
+{
+    static const char sel[] =
+        "SELECT count(*), sum(length(note)), bool_and(note = repeat('é\t', 300)"
+        " || k::text)::text FROM c";
+    struct fixture *f = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = acquire(f);
+    struct tc_db_result *res;
+    char *body = tc_arena_alloc(f->arena, 3 * 300 + 1);
+    size_t rows = 0;
+
+    for (size_t i = 0; i < 300; i++)
+        memcpy(body + 3 * i, "é\t", 3);
+    body[900] = '\0';
+    assert_int_equal(tc_db_exec_simple(conn, "CREATE TABLE c (k int, note text)", &err), TC_OK);
+    assert_int_equal(tc_db_copy_begin(conn, "COPY c FROM STDIN", &err), TC_OK);
+    for (int i = 0; i < 3000; i++) {
+        const char *row[] = {tc_arena_printf(f->arena, "%d", i),
+                             tc_arena_printf(f->arena, "%s%d", body, i)};
+        assert_int_equal(tc_db_copy_put(conn, 2, row, &err), TC_OK);
+    }
+    assert_int_equal(tc_db_copy_end(conn, &rows, &err), TC_OK);
+    assert_int_equal(rows, 3000);
+    assert_int_equal(tc_db_exec(conn, sel, 0, NULL, f->arena, &res, &err), TC_OK);
+    assert_int_equal(tc_db_int(res, 0, 0, -1), 3000);
+    /* 600 characters of body plus the digits of 0..2999 */
+    assert_int_equal(tc_db_int(res, 0, 1, -1), 3000 * 600 + 10 + 90 * 2 + 900 * 3 + 2000 * 4);
+    assert_string_equal(tc_db_value(res, 0, 2), "true");
+    assert_int_equal(tc_db_exec_simple(conn, "DROP TABLE c", &err), TC_OK);
+}
+
+/* A bad value fails at the end as a data error; a cancel loads nothing; the link stays good. */
+static void
+copy_failure_and_cancel_leave_the_connection_usable(void **state)
+{
+    struct fixture *f = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    static const char count[] = "SELECT count(*) FROM c";
+    struct tc_db_conn *conn = acquire(f);
+    struct tc_db_result *res;
+    const char *good[] = {"1", "x"}, *bad[] = {"not a number", "y"};
+    size_t rows = 7;
+
+    assert_int_equal(tc_db_exec_simple(conn, "CREATE TABLE c (k int, note text)", &err), TC_OK);
+    assert_int_equal(tc_db_copy_begin(conn, "COPY c FROM STDIN", &err), TC_OK);
+    assert_int_equal(tc_db_copy_put(conn, 2, good, &err), TC_OK);
+    assert_int_equal(tc_db_copy_put(conn, 2, bad, &err), TC_OK);
+    assert_int_equal(tc_db_copy_end(conn, &rows, &err), TC_EINVAL);
+    assert_int_equal(rows, 0);
+    assert_non_null(strstr(err.detail, "not a number"));
+    assert_int_equal(tc_db_copy_begin(conn, "COPY c FROM STDIN", &err), TC_OK);
+    assert_int_equal(tc_db_copy_put(conn, 2, good, &err), TC_OK);
+    tc_db_copy_cancel(conn);
+    assert_int_equal(tc_db_copy_begin(conn, "COPY nope FROM STDIN", &err), TC_EDB);
+    assert_int_equal(tc_db_exec(conn, count, 0, NULL, f->arena, &res, &err), TC_OK);
+    assert_int_equal(tc_db_int(res, 0, 0, -1), 0);
+    assert_int_equal(tc_db_exec_simple(conn, "DROP TABLE c", &err), TC_OK);
+}
+
 int
 main(void)
 {
@@ -467,6 +565,12 @@ main(void)
         cmocka_unit_test_setup_teardown(vanished_statement_is_prepared_again, per_test_setup,
                                         per_test_teardown),
         cmocka_unit_test_setup_teardown(reused_address_with_other_sql_runs_the_new_sql,
+                                        per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(copy_round_trips_awkward_values, per_test_setup,
+                                        per_test_teardown),
+        cmocka_unit_test_setup_teardown(copy_sends_many_rows_in_chunks, per_test_setup,
+                                        per_test_teardown),
+        cmocka_unit_test_setup_teardown(copy_failure_and_cancel_leave_the_connection_usable,
                                         per_test_setup, per_test_teardown),
         cmocka_unit_test(dropped_database_is_retry),
     };

@@ -552,7 +552,7 @@ cases_of(const struct tc_indicator_row *ind, size_t n, const char *code, bool *s
 }
 
 static void
-case_counts_are_shown_only_from_three(void **state)
+case_counts_are_shown_only_from_five(void **state)
 {
     struct fixture *f = *state;
     struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
@@ -566,12 +566,12 @@ case_counts_are_shown_only_from_three(void **state)
         "        ('dctc-bb', 'DEMO', 'pre2025', '03424', '12', decode(repeat('00', 32), 'hex'))");
     sql(f, "INSERT INTO cases (unit_id, case_code, form_id)"
            " SELECT u.id, 'DC-' || lpad(to_hex(g), 8, '0'), 'dctc_case'"
-           "   FROM units u, generate_series(1, 5) g"
-           "  WHERE (u.code = 'dctc-bl' AND g <= 2) OR (u.code = 'dctc-bb' AND g > 2)");
+           "   FROM units u, generate_series(1, 9) g"
+           "  WHERE (u.code = 'dctc-bl' AND g <= 4) OR (u.code = 'dctc-bb' AND g > 4)");
     assert_int_equal(tc_indicators(f->conn, NULL, NULL, f->arena, &ind, &n, &err), TC_OK);
     assert_int_equal(cases_of(ind, n, BINH_LU, &suppressed), 0);
-    assert_true(suppressed);                                     /* two cases: a small cell */
-    assert_int_equal(cases_of(ind, n, "03424", &suppressed), 3); /* pre-2025 Bản Bo → new */
+    assert_true(suppressed);                                     /* four cases: a small cell */
+    assert_int_equal(cases_of(ind, n, "03424", &suppressed), 5); /* pre-2025 Bản Bo → new */
     assert_false(suppressed);
 }
 
@@ -596,7 +596,7 @@ main(void)
         T(exports_open_personal_values_with_the_key_ring),
         T(public_list_and_indicators_count_the_approved),
         T(pre2025_groups_are_totalled_in_their_new_commune),
-        T(case_counts_are_shown_only_from_three),
+        T(case_counts_are_shown_only_from_five),
 #undef T
     };
 

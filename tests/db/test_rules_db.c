@@ -622,6 +622,55 @@ submissions_arrive_while_rescoring(void **state)
     tc_db_release(f->pool, r.conn);
 }
 
+/* Every score written by the next job, with the backend that wrote it. */
+static const char sql_score_log[] =
+    "CREATE TABLE score_log (submission bigint, pid int);"
+    "CREATE FUNCTION score_log() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN INSERT INTO score_log VALUES (NEW.submission, pg_backend_pid()); RETURN NEW; END$$;"
+    "CREATE TRIGGER score_log AFTER INSERT OR UPDATE ON scores FOR EACH ROW"
+    " EXECUTE FUNCTION score_log();"
+    "INSERT INTO submissions (form, form_id, form_version, instance_id, xml_sealed, key_id,"
+    " xml_sha256, values) SELECT form, form_id, form_version, instance_id || '-copy-' || g,"
+    " xml_sealed, key_id, xml_sha256, values FROM submissions, generate_series(1, 6) g"
+    " WHERE superseded_by IS NULL";
+
+static void
+two_connections_share_a_rescore_and_score_each_group_once(void **state)
+{
+    struct fixture *f = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_arena *jobs = tc_arena_create(4096);
+    struct tc_job job;
+    long long job_id = 0;
+    const char *n_subs;
+
+    assert_int_equal(tc_db_exec_simple(f->conn, sql_score_log, &err), TC_OK);
+    n_subs = scalar(f, "SELECT count(*) FROM submissions WHERE superseded_by IS NULL");
+    assert_true(atoi(n_subs) > 100);
+    assert_int_equal(
+        tc_ruleset_activate(f->conn, "tt55-2023-project8-livelihood", 2, &job_id, &err), TC_OK);
+    assert_int_equal(tc_job_take(f->conn, "rescore", "test", jobs, &job, &err), TC_OK);
+    /* the pool's other connection is free: the job takes it for a helper */
+    assert_int_equal(tc_rescore_run(f->conn, &job, 2, &err), TC_OK);
+    /* together all, each once, and both connections did part of it */
+    assert_string_equal(scalar(f, "SELECT count(DISTINCT submission) FROM score_log"), n_subs);
+    assert_string_equal(scalar(f, "SELECT count(*) FROM score_log"), n_subs);
+    assert_string_equal(scalar(f, "SELECT count(DISTINCT pid) FROM score_log"), "2");
+    assert_string_equal(scalar(f, tc_arena_printf(f->arena,
+                                                  "SELECT concat_ws('|', state, progress_done,"
+                                                  " progress_total, result->>'scored') FROM jobs"
+                                                  " WHERE id = %lld",
+                                                  job_id)),
+                        tc_arena_printf(f->arena, "done|%s|%s|%s", n_subs, n_subs, n_subs));
+    assert_int_equal(
+        tc_db_exec_simple(f->conn,
+                          "DROP TRIGGER score_log ON scores; DROP FUNCTION score_log();"
+                          " DROP TABLE score_log",
+                          &err),
+        TC_OK);
+    tc_arena_destroy(jobs);
+}
+
 int
 main(void)
 {
@@ -640,6 +689,8 @@ main(void)
                                         per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(submissions_arrive_while_rescoring, per_test_setup,
                                         per_test_teardown),
+        cmocka_unit_test_setup_teardown(two_connections_share_a_rescore_and_score_each_group_once,
+                                        per_test_setup, per_test_teardown),
     };
 
     if (sodium_init() < 0)

@@ -40,6 +40,7 @@
 #include "tincay/keyfile.h"
 #include "tincay/migrate.h"
 #include "tincay/password.h"
+#include "tincay/rules.h"
 #include "tincay/strbuf.h"
 #include "tincay/users.h"
 
@@ -1060,6 +1061,43 @@ protected_forms_store_no_plaintext(void **state)
     assert_int_equal(count("SELECT count(*) FROM submissions WHERE form_id = 'dctc_case'"), 0);
 }
 
+/* A survey to a form with an active eligibility ruleset is scored in its own transaction
+ * (runs after shipped_forms_load_once, which stores the form). */
+static void
+surveys_are_scored_on_arrival(void **state)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn;
+    char path[1024];
+    size_t len;
+    char *xml;
+    struct reply r;
+
+    (void)state;
+    xml = read_file(
+        tc_test_source_path("forms/rules/tt55-2023-project8-livelihood.xml", path, sizeof(path)),
+        &len);
+    conn = tc_db_acquire(env.pool, 5000, &err);
+    assert_non_null(conn);
+    /* The shipped form was stored by shipped_forms_load_once. */
+    assert_int_equal(tc_app_user_assign(conn, env.app_user, "livelihood_needs", &err), TC_OK);
+    assert_int_equal(tc_ruleset_install(conn, xml, len, &err), TC_OK);
+    assert_int_equal(tc_ruleset_activate(conn, "tt55-2023-project8-livelihood", 1, NULL, &err),
+                     TC_OK);
+    tc_db_release(env.pool, conn);
+    free(xml);
+    post_xml(env.token,
+             "<data id=\"livelihood_needs\" version=\"2026112901\"><meta><instanceID>"
+             "uuid:scored-1</instanceID></meta><consent>yes</consent></data>",
+             NULL, 0, NULL, &r);
+    assert_openrosa(&r, 201);
+    reply_free(&r);
+    assert_int_equal(count("SELECT count(*) FROM scores c JOIN submissions s ON s.id = "
+                           "c.submission WHERE s.instance_id = 'uuid:scored-1' AND "
+                           "c.ruleset_id = 'tt55-2023-project8-livelihood'"),
+                     1);
+}
+
 /* Shipped forms (TINCAY_FORMS_DIR): added and published once, with media; changes refused. */
 static void
 shipped_forms_load_once(void **state)
@@ -1203,6 +1241,7 @@ main(void)
         cmocka_unit_test(closing_accepts_closed_refuses),
         cmocka_unit_test(protected_forms_store_no_plaintext),
         cmocka_unit_test(shipped_forms_load_once),
+        cmocka_unit_test(surveys_are_scored_on_arrival),
         cmocka_unit_test(slow_uploads_hold_no_connection),
         cmocka_unit_test(accounts_use_basic_at_the_root),
     };

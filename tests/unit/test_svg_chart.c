@@ -90,7 +90,7 @@ one_bar_per_shown_value_with_accessible_names(void **state)
                                    .n_series = 3,
                                    .groups = groups,
                                    .n_groups = 3,
-                                   .suppressed_text = "< 3"};
+                                   .suppressed_text = "< 5"};
     struct tc_strbuf sb = TC_STRBUF_INIT(1 << 20);
     const char *svg;
 
@@ -101,7 +101,7 @@ one_bar_per_shown_value_with_accessible_names(void **state)
     assert_int_equal(count(svg, "//s:rect[contains(@class, 'bar')]"), 8);
     assert_int_equal(count(svg, "//s:rect[@class = 'bar s2']"), 2);
     assert_int_equal(count(svg, "//s:text[@class = 'suppressed']"), 1);
-    assert_int_equal(count(svg, "//s:text[@class = 'suppressed'][starts-with(., '< 3')]"), 1);
+    assert_int_equal(count(svg, "//s:text[@class = 'suppressed'][starts-with(., '< 5')]"), 1);
     assert_int_equal(count(svg, "/s:svg[@role = 'img'][@aria-labelledby = 'groups-title "
                                 "groups-desc']"),
                      1);
