@@ -227,7 +227,8 @@ by_value(const void *a, const void *b)
 }
 
 struct result {
-    double rps, p50, p99, cpu_ms; /* cpu_ms: the server's CPU time per answered request */
+    double rps, p50, p99;
+    double cpu_ms, client_ms; /* the server's and this client's CPU time per answered request */
     size_t n, errors;
     long rss_max_kb;
 };
@@ -239,7 +240,7 @@ load(const struct bench *b, bool post, int clients)
     pthread_t *t = calloc((size_t)clients, sizeof(*t));
     atomic_bool stop = false;
     struct result r = {0};
-    double t0, elapsed, *all, cpu0 = cpu_s(b->server);
+    double t0, elapsed, *all, cpu0 = cpu_s(b->server), client0 = cpu_s(getpid());
     size_t k = 0;
 
     for (int i = 0; i < clients; i++) {
@@ -263,6 +264,7 @@ load(const struct bench *b, bool post, int clients)
     }
     elapsed = (now_ms() - t0) / 1e3;
     r.cpu_ms = r.n > 0 ? (cpu_s(b->server) - cpu0) * 1e3 / (double)r.n : 0;
+    r.client_ms = r.n > 0 ? (cpu_s(getpid()) - client0) * 1e3 / (double)r.n : 0;
     all = malloc((r.n + 1) * sizeof(double));
     for (int i = 0; i < clients; i++) {
         memcpy(all + k, c[i].lat_ms, c[i].n * sizeof(double));
@@ -427,8 +429,8 @@ main(int argc, char **argv)
     printf("raw PostgreSQL ceiling (pgbench, 16 clients): %.0f inserts/s\n", raw);
     printf("server RSS idle: %.1f MB\n\n", (double)idle_kb / 1024.0);
     printf("| clients | submissions/s | p50 ms | p99 ms | errors | RSS max MB | server CPU ms/req "
-           "| %% of raw |\n");
-    printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+           "| client CPU ms/req | %% of raw |\n");
+    printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
         struct result r = load(&b, true, levels[i]);
 
@@ -436,15 +438,15 @@ main(int argc, char **argv)
             r16 = r;
         if (r.rss_max_kb > load_kb)
             load_kb = r.rss_max_kb;
-        printf("| %d | %.0f | %.2f | %.2f | %zu | %.1f | %.2f | %.0f %% |\n", levels[i], r.rps,
-               r.p50, r.p99, r.errors, (double)r.rss_max_kb / 1024.0, r.cpu_ms,
+        printf("| %d | %.0f | %.2f | %.2f | %zu | %.1f | %.2f | %.2f | %.0f %% |\n", levels[i],
+               r.rps, r.p50, r.p99, r.errors, (double)r.rss_max_kb / 1024.0, r.cpu_ms, r.client_ms,
                raw > 0 ? 100.0 * r.rps / raw : 0);
         fflush(stdout);
     }
     fl = load(&b, false, 16);
     printf("\nformList, 16 clients: %.0f req/s (p50 %.2f ms, p99 %.2f ms, %zu errors, server CPU "
-           "%.3f ms/req)\n",
-           fl.rps, fl.p50, fl.p99, fl.errors, fl.cpu_ms);
+           "%.3f ms/req, client CPU %.3f ms/req)\n",
+           fl.rps, fl.p50, fl.p99, fl.errors, fl.cpu_ms, fl.client_ms);
     printf("server RSS: idle %.1f MB, max under submission load %.1f MB\n",
            (double)idle_kb / 1024.0, (double)load_kb / 1024.0);
     printf("ingest at 16 clients: %.0f %% of the raw ceiling, p99 %.2f ms\n",

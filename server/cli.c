@@ -76,34 +76,6 @@ static const struct command commands[] = {
      "Fill an EMPTY database with a labelled demonstration (not official figures): Tam Đường\n"
      "areas, demo norms and allocations, one account per role (passwords shown once), the\n"
      "livelihood form and 36 scored groups. README.md, \"Trying it\"."},
-    {"unit", tc_cmd_unit, "unit add|list|invite|join|remove ...",
-     "Trusted Address units. `unit add CODE --name NAME --commune CODE` (its key is sealed to\n"
-     "the province's escrow officer); `unit list`; `unit invite CODE --by LOGIN` (a member or\n"
-     "the escrow officer; their password on stdin) prints a one-time invitation; `unit join\n"
-     "LOGIN` (the invitation, then LOGIN's password, on stdin) makes a host a member; `unit\n"
-     "remove CODE LOGIN` deletes a member's key."},
-    {"keys", tc_cmd_keys, "keys status|rotate",
-     "The server's key file (TINCAY_KEY_FILE). `keys status`: data keys per key id; `keys\n"
-     "rotate`: a new current key, every data key re-wrapped under it while the server runs,\n"
-     "and old keys no data key uses are dropped."},
-    {"rules", tc_cmd_rules, "rules load|activate|work|allocation ...",
-     "Eligibility rulesets (docs/rules.md). `rules load FILE` stores a ruleset checked\n"
-     "against its form; `rules activate ID VERSION` makes it score and queues re-scoring of\n"
-     "every group (old scores are kept); `rules work` runs queued re-scoring now;\n"
-     "`rules allocation ERA:CODE YEAR AMOUNT` sets a commune's budget for a year."},
-    {"norms", tc_cmd_norms, "norms load|set|list ...",
-     "Norms (định mức). `norms load FILE` (CSV, forms/rules/norms-tt55-2023.csv);\n"
-     "`norms set ITEM AMOUNT --basis \"...\"` records a new amount with its legal basis\n"
-     "(history is kept); `norms list [--history]`. Without an amount no support is ever\n"
-     "recommended."},
-    {"areas", tc_cmd_areas, "areas load|villages-csv ...",
-     "Area classification (khu vực, thôn ĐBKK). `areas load FILE` (CSV keyed by era,\n"
-     "commune code, village name; unverified rows fail the area gate); `areas villages-csv\n"
-     "DIR` writes the survey's villages.csv media from the village rows."},
-    {"support", tc_cmd_support, "support import FILE.csv [--source NAME]",
-     "Import the support registry (program,year,registration_number,group_name,commune,\n"
-     "content,amount) for the duplicate-support gate; group names are kept only as blind\n"
-     "indexes."},
 };
 
 static void

@@ -79,6 +79,19 @@ keep(struct tc_form_cache *c, const struct tc_form_row *row, struct tc_form_mode
     return stored;
 }
 
+const struct tc_form_model *
+tc_form_cache_find(struct tc_form_cache *c, const struct tc_form_row *row)
+{
+    const struct tc_form_model *kept;
+
+    if (c == NULL || row->state == TC_FORM_DRAFT)
+        return NULL;
+    pthread_rwlock_rdlock(&c->lock);
+    kept = find(c, row);
+    pthread_rwlock_unlock(&c->lock);
+    return kept;
+}
+
 enum tc_status
 tc_form_cache_get(struct tc_form_cache *c, const struct tc_form_row *row,
                   const struct tc_form_model **model_out, struct tc_form_model **owned_out,

@@ -29,4 +29,11 @@ enum tc_status tc_form_cache_get(struct tc_form_cache *cache, const struct tc_fo
                                  const struct tc_form_model **model_out,
                                  struct tc_form_model **owned_out, struct tc_error *err);
 
+/*
+ * The kept model of the stored version `row` (its XML not needed), or NULL when none is
+ * kept: then fetch the XML and call tc_form_cache_get.
+ */
+const struct tc_form_model *tc_form_cache_find(struct tc_form_cache *cache,
+                                               const struct tc_form_row *row);
+
 #endif /* TC_FORM_CACHE_H */

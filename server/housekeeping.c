@@ -5,13 +5,19 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "tincay/arena.h"
 #include "tincay/audit.h"
 #include "tincay/db.h"
+#include "tincay/jobs.h"
 #include "tincay/log.h"
+#include "tincay/rules.h"
 #include "tincay/sessions.h"
+#include "tincay/sync.h"
 
 #define ACQUIRE_WAIT_MS 1000u
 #define CHAIN_MAX_ROWS  10000u
+#define JOB_STALE_S     600u /* a running job silent this long lost its worker */
+#define RESCORE_BATCH   1000u
 
 struct tc_housekeeping {
     struct tc_db_pool *pool;
@@ -21,6 +27,39 @@ struct tc_housekeeping {
     pthread_cond_t wake;
     bool stopping; /* under lock */
 };
+
+/*
+ * Work the queued re-score jobs (a new ruleset version was activated), one after another:
+ * any instance may take one, SKIP LOCKED keeps two from taking the same. Jobs whose worker
+ * died are queued again first.
+ */
+static void
+work_jobs(struct tc_db_conn *conn)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    size_t requeued = 0;
+
+    if (tc_job_requeue_stale(conn, JOB_STALE_S, &requeued, &err) != TC_OK)
+        tc_log(TC_LOG_WARNING, NULL, "could not requeue stale jobs: %s (%s)", err.msg, err.detail);
+    for (;;) {
+        struct tc_arena *arena = tc_arena_create(1024);
+        struct tc_job job;
+        enum tc_status st =
+            arena != NULL ? tc_job_take(conn, "rescore", "serve", arena, &job, &err) : TC_ENOMEM;
+
+        if (st == TC_OK) {
+            tc_log(TC_LOG_INFO, NULL, "re-scoring for job %lld", job.id);
+            if (tc_rescore_run(conn, &job, RESCORE_BATCH, &err) != TC_OK)
+                tc_log(TC_LOG_WARNING, NULL, "re-score job %lld failed: %s (%s)", job.id, err.msg,
+                       err.detail);
+        } else if (st != TC_ENOTFOUND) {
+            tc_log(TC_LOG_WARNING, NULL, "could not take a job: %s (%s)", err.msg, err.detail);
+        }
+        tc_arena_destroy(arena);
+        if (st != TC_OK)
+            return;
+    }
+}
 
 static void
 round_once(struct tc_db_pool *pool)
@@ -40,6 +79,7 @@ round_once(struct tc_db_pool *pool)
         tc_log(TC_LOG_INFO, NULL, "purged %zu ended sessions", purged);
     if (tc_audit_chain(conn, CHAIN_MAX_ROWS, &chained, &err) != TC_OK)
         tc_log(TC_LOG_WARNING, NULL, "could not chain audit rows: %s (%s)", err.msg, err.detail);
+    work_jobs(conn);
     tc_db_release(pool, conn);
 }
 
@@ -53,35 +93,13 @@ run(void *arg)
     while (!hk->stopping) {
         pthread_mutex_unlock(&hk->lock);
         round_once(hk->pool);
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += (time_t)hk->interval_s;
+        until = tc_sync_deadline(hk->interval_s * 1000u);
         pthread_mutex_lock(&hk->lock);
         while (!hk->stopping && pthread_cond_timedwait(&hk->wake, &hk->lock, &until) == 0)
             ;
     }
     pthread_mutex_unlock(&hk->lock);
     return NULL;
-}
-
-static int
-init_sync(struct tc_housekeeping *hk)
-{
-    pthread_condattr_t attr;
-    int rc;
-
-    if (pthread_condattr_init(&attr) != 0)
-        return -1;
-    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    if (rc == 0)
-        rc = pthread_cond_init(&hk->wake, &attr);
-    pthread_condattr_destroy(&attr);
-    if (rc != 0)
-        return -1;
-    if (pthread_mutex_init(&hk->lock, NULL) != 0) {
-        pthread_cond_destroy(&hk->wake);
-        return -1;
-    }
-    return 0;
 }
 
 enum tc_status
@@ -95,7 +113,7 @@ tc_housekeeping_start(struct tc_db_pool *pool, unsigned int interval_s,
         return tc_fail(err, TC_ENOMEM, "out of memory");
     hk->pool = pool;
     hk->interval_s = interval_s > 0 ? interval_s : TC_HOUSEKEEPING_INTERVAL_S;
-    if (init_sync(hk) != 0) {
+    if (tc_sync_init(&hk->lock, &hk->wake) != 0) {
         free(hk);
         return tc_fail(err, TC_EINTERNAL, "could not start the housekeeping thread");
     }

@@ -8,8 +8,10 @@ struct tc_db_pool;
 /*
  * A thread of `tincay serve` that tidies up on a timer: deletes ended sessions and old
  * login failures (tc_sessions_purge_expired) and chains committed audit rows
- * (tc_audit_chain). Every instance may run one: the purge is idempotent and the chainer
- * takes a lock of its own. A round that fails is logged and tried again next time.
+ * (tc_audit_chain), then works queued re-score jobs (tc_rescore_run: a ruleset version was
+ * activated) until none is left. Every instance may run one: the purge is idempotent, the
+ * chainer takes a lock of its own and jobs are taken with SKIP LOCKED. A round that fails
+ * is logged and tried again next time. A stop waits for a job in progress to end.
  */
 struct tc_housekeeping;
 

@@ -24,6 +24,7 @@
 #include "tincay/db.h"
 #include "tincay/log.h"
 #include "tincay/strbuf.h"
+#include "tincay/sync.h"
 
 #define DEFAULT_DEADLINE_MS  300000u
 #define DEFAULT_IDLE_S       30u
@@ -1108,17 +1109,9 @@ build_routes(struct tc_server *srv, const struct tc_server_options *opts, struct
 static enum tc_status
 init_locks(struct tc_server *srv, struct tc_error *err)
 {
-    pthread_condattr_t attr;
-    int rc;
-
-    if (pthread_condattr_init(&attr) != 0)
+    if (tc_sync_init(&srv->conns_lock, &srv->reaper_wake) != 0)
         return tc_fail(err, TC_ENOMEM, "out of memory");
-    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    if (rc == 0 && (rc = pthread_cond_init(&srv->reaper_wake, &attr)) == 0 &&
-        (rc = pthread_mutex_init(&srv->conns_lock, NULL)) != 0)
-        pthread_cond_destroy(&srv->reaper_wake);
-    pthread_condattr_destroy(&attr);
-    return rc == 0 ? TC_OK : tc_fail(err, TC_ENOMEM, "out of memory");
+    return TC_OK;
 }
 
 static void

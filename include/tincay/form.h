@@ -208,4 +208,20 @@ enum tc_status tc_submission_parse(const char *xml, size_t len, const struct tc_
                                    enum tc_lang lang, struct tc_arena *arena,
                                    struct tc_submission **out, struct tc_error *err);
 
+/*
+ * Chooses the model to check a submission against, from its envelope (root, form_id,
+ * version, instance_id, deprecated_id are set). The model must stay valid until
+ * tc_submission_parse_with returns. A status other than TC_OK ends the parse with it.
+ */
+typedef enum tc_status (*tc_model_for_fn)(void *ctx, const struct tc_submission *envelope,
+                                          const struct tc_form_model **model, struct tc_error *err);
+
+/*
+ * tc_submission_parse with the model chosen by `model_for` from the envelope, parsing the
+ * XML once instead of twice (envelope, then against the model).
+ */
+enum tc_status tc_submission_parse_with(const char *xml, size_t len, tc_model_for_fn model_for,
+                                        void *ctx, enum tc_lang lang, struct tc_arena *arena,
+                                        struct tc_submission **out, struct tc_error *err);
+
 #endif /* TC_FORM_H */

@@ -86,6 +86,11 @@ enum tc_status tc_forms_close(struct tc_db_conn *conn, const char *form_id, cons
 enum tc_status tc_forms_get(struct tc_db_conn *conn, const char *form_id, const char *version,
                             struct tc_arena *arena, struct tc_form_row *out, struct tc_error *err);
 
+/* tc_forms_get without the XML (xml NULL): what a cached model is looked up by. */
+enum tc_status tc_forms_get_head(struct tc_db_conn *conn, const char *form_id, const char *version,
+                                 struct tc_arena *arena, struct tc_form_row *out,
+                                 struct tc_error *err);
+
 /* The same by row id. */
 enum tc_status tc_forms_get_by_id(struct tc_db_conn *conn, long long id, struct tc_arena *arena,
                                   struct tc_form_row *out, struct tc_error *err);

@@ -38,6 +38,7 @@ struct tc_submission_filter {
     const char *since, *until; /* received_at >= since, < until (timestamptz text); NULL: open */
     const char *commune_era, *commune_code; /* NULL: any */
     bool include_superseded;                /* also versions replaced by an edit */
+    bool with_values;                       /* fill values_json of each row too */
     long long before_id; /* paging: only ids below this (the last id of the previous page) */
     size_t limit;        /* 0 means 100; at most 1000 */
 };
@@ -51,6 +52,10 @@ enum tc_status tc_review_list(struct tc_db_conn *conn, const struct tc_submissio
 enum tc_status tc_review_get(struct tc_db_conn *conn, const char *form_id, const char *instance_id,
                              struct tc_arena *arena, struct tc_submission_row *out,
                              struct tc_error *err);
+
+/* One submission by its row id, with its values; TC_ENOTFOUND when there is none. */
+enum tc_status tc_review_get_by_id(struct tc_db_conn *conn, long long id, struct tc_arena *arena,
+                                   struct tc_submission_row *out, struct tc_error *err);
 
 /* The plain XML of a submission (TC_EFORBIDDEN for a sealed one, TC_ENOTFOUND if none). */
 enum tc_status tc_review_xml(struct tc_db_conn *conn, long long id, struct tc_arena *arena,

@@ -503,10 +503,10 @@ send_attachment(struct tc_request *req, struct tc_response *resp, const struct t
 {
     struct tc_arena *arena = tc_req_arena(req);
     struct tc_db_conn *conn = tc_req_db(req, err);
-    const char *form_id, *type;
-    long long submission;
-    unsigned char *xml, *sealed, *plain;
-    size_t xml_len, sealed_len, plain_len;
+    const char *form_id = NULL, *type = NULL;
+    long long submission = 0;
+    unsigned char *xml = NULL, *sealed = NULL, *plain = NULL;
+    size_t xml_len = 0, sealed_len = 0, plain_len = 0;
     struct tc_dek *dek = NULL;
     struct tc_submission *env;
     enum tc_status st;
@@ -801,11 +801,11 @@ tc_handle_case_create(struct tc_request *req, struct tc_response *resp, struct t
 enum tc_status
 tc_handle_case_followup(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
-    const char *code = tc_req_param(req, "code"), *xml;
+    const char *code = tc_req_param(req, "code"), *xml = NULL;
     struct tc_principal who = {0};
     struct tc_caselog_case c = {0};
     struct tc_ingest_result res;
-    size_t len;
+    size_t len = 0;
     enum tc_status st;
 
     if ((st = require(req, &who, TC_ACT_CASE_FOLLOWUP, code, err)) != TC_OK ||
@@ -947,6 +947,50 @@ tc_handle_case_hints(struct tc_request *req, struct tc_response *resp, struct tc
     }
     return reply(resp, json_pack("{s:s, s:o}", "case_code", code, "possible_earlier_cases", hints),
                  err);
+}
+
+/* ---- for the web pages (server/web/pages_cases.c) ---- */
+
+enum tc_status
+tc_cases_find(struct tc_request *req, const struct tc_principal *who, enum tc_action action,
+              const char *code, struct tc_caselog_case *out, struct tc_error *err)
+{
+    return find_case(req, who, action, code, out, err);
+}
+
+enum tc_status
+tc_cases_audit_list(struct tc_request *req, const struct tc_principal *who, size_t n, size_t offset,
+                    struct tc_error *err)
+{
+    char detail[64];
+
+    (void)snprintf(detail, sizeof(detail), "{\"n\": %zu, \"offset\": %zu}", n, offset);
+    return audit_case(req, who, "case.list", NULL, NULL, "ok", detail, err);
+}
+
+enum tc_status
+tc_cases_open(struct tc_request *req, const struct tc_principal *who,
+              const struct tc_caselog_case *c, const char *purpose, json_t **body, json_t **hints,
+              struct tc_error *err)
+{
+    struct tc_arena *arena = tc_req_arena(req);
+    struct tc_unit_key *key = NULL;
+    enum tc_status st;
+
+    *body = NULL;
+    *hints = NULL;
+    if ((st = unit_key(req, who, c->unit_id, &key, err)) == TC_OK)
+        st = case_json(tc_req_db(req, err), key, c, arena, body, err);
+    if (st == TC_OK && who->role == TC_ROLE_HOST) /* hints are for the unit's members only */
+        st = hints_json(tc_req_db(req, err), key, c, arena, hints, err);
+    tc_unit_key_free(key);
+    if ((st = audit_read(req, who, c->case_code, purpose, NULL, st, err)) != TC_OK) {
+        json_decref(*body);
+        json_decref(*hints);
+        *body = NULL;
+        *hints = NULL;
+    }
+    return st;
 }
 
 /* ---- GET /api/v1/cases/aggregate ---- */

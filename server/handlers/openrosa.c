@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "form_cache.h"
 #include "handlers/protect.h"
+#include "handlers/score_hook.h"
 #include "http.h"
 #include "tincay/app_users.h"
 #include "tincay/arena.h"
@@ -82,26 +83,23 @@ require(struct tc_request *req, struct tc_principal *who, struct tc_error *err)
 }
 
 /*
- * May `who` act on the form version `row`? App users: only their assigned forms (403);
- * accounts: the policy table.
+ * May `who` act on the form version `row`? App users: only their assigned forms (403; the
+ * versions assigned were read with the token, in the same request); accounts: the policy
+ * table.
  */
 static enum tc_status
-may(struct tc_request *req, struct tc_db_conn *conn, const struct tc_principal *who,
-    enum tc_action action, const struct tc_form_row *row, struct tc_error *err)
+may(struct tc_request *req, const struct tc_principal *who, enum tc_action action,
+    const struct tc_form_row *row, struct tc_error *err)
 {
-    bool assigned = false;
-    enum tc_status st;
-
     if (who->kind != TC_PRINCIPAL_APP_USER)
         return tc_auth_check(
             req, who, action,
             &(struct tc_policy_object){.form_id = row->id, .unit_id = who->unit_id}, err);
-    if ((st = tc_app_user_has_form(conn, who->id, row->form_id, &assigned, err)) != TC_OK)
-        return st;
-    if (!assigned)
-        return tc_fail(err, TC_EFORBIDDEN, "form \"%s\" is not assigned to this app user",
-                       row->form_id);
-    return TC_OK;
+    for (size_t i = 0; who->forms != NULL && i < who->n_forms; i++)
+        if (who->forms[i] == row->id)
+            return TC_OK;
+    return tc_fail(err, TC_EFORBIDDEN, "form \"%s\" is not assigned to this app user",
+                   row->form_id);
 }
 
 /* TINCAY_PUBLIC_URL, then /key/<token> for app users: never the Host header. */
@@ -229,7 +227,7 @@ downloadable(struct tc_request *req, struct tc_principal *who, struct tc_db_conn
                        v + 1);
     if (st != TC_OK)
         return st;
-    return may(req, *conn_out, who, TC_ACT_FORM_DOWNLOAD, row, err);
+    return may(req, who, TC_ACT_FORM_DOWNLOAD, row, err);
 }
 
 enum tc_status
@@ -421,7 +419,7 @@ find_form(struct tc_request *req, struct tc_db_conn *conn, const struct post *p,
 
     if (env->form_id == NULL || env->form_id[0] == '\0')
         return tc_fail(err, TC_EBADREQ, "the submission's root element has no id attribute");
-    st = tc_forms_get(conn, env->form_id, env->version, tc_req_arena(req), row, err);
+    st = tc_forms_get_head(conn, env->form_id, env->version, tc_req_arena(req), row, err);
     if (st == TC_ENOTFOUND) {
         struct tc_form_row any;
 
@@ -432,8 +430,8 @@ find_form(struct tc_request *req, struct tc_db_conn *conn, const struct post *p,
     }
     if (st != TC_OK)
         return st;
-    st = may(req, conn, &p->who,
-             row->is_confidential ? TC_ACT_CASE_CREATE : TC_ACT_SUBMISSION_CREATE, row, err);
+    st = may(req, &p->who, row->is_confidential ? TC_ACT_CASE_CREATE : TC_ACT_SUBMISSION_CREATE,
+             row, err);
     if (st != TC_OK)
         return st;
     if (row->state == TC_FORM_DRAFT)
@@ -567,46 +565,68 @@ answer_stored(struct tc_request *req, struct tc_response *resp, const struct tc_
     tc_resp_status(resp, 201);
 }
 
+/* What the submission's model is chosen with (tc_model_for_fn), and what it chose. */
+struct choice {
+    struct tc_request *req;
+    struct post *p;
+    struct tc_db_conn *conn;
+    struct tc_form_row row;
+    const struct tc_form_model *model;
+    struct tc_form_model *owned;
+};
+
+static enum tc_status
+choose_model(void *ctx, const struct tc_submission *env, const struct tc_form_model **model,
+             struct tc_error *err)
+{
+    struct choice *c = ctx;
+    struct tc_form_cache *cache = tc_server_forms(tc_req_server(c->req));
+    struct tc_form_row full;
+    enum tc_status st;
+
+    if ((c->conn = tc_req_db(c->req, err)) == NULL)
+        return err->status;
+    if ((st = find_form(c->req, c->conn, c->p, env, &c->row, err)) != TC_OK)
+        return st;
+    if ((*model = c->model = tc_form_cache_find(cache, &c->row)) != NULL)
+        return TC_OK;
+    /* Not kept yet: the XML is fetched only now, to load the model once. */
+    if ((st = tc_forms_get_by_id(c->conn, c->row.id, tc_req_arena(c->req), &full, err)) != TC_OK)
+        return st;
+    st = tc_form_cache_get(cache, &full, model, &c->owned, err);
+    if (st != TC_OK) {
+        tc_error_detail(err, "stored form \"%s\" does not load", c->row.form_id);
+        return st == TC_ENOMEM ? st : TC_EINTERNAL;
+    }
+    c->model = *model;
+    return TC_OK;
+}
+
 static enum tc_status
 store(struct tc_request *req, struct tc_response *resp, struct post *p, const struct tc_upload *up,
       struct tc_error *err)
 {
-    struct tc_arena *arena = tc_req_arena(req);
-    struct tc_submission *env = NULL, *sub = NULL;
-    const struct tc_form_model *model = NULL;
-    struct tc_form_model *owned = NULL;
-    struct tc_db_conn *conn;
-    struct tc_form_row row;
+    struct choice c = {.req = req, .p = p};
+    struct tc_submission *sub = NULL;
     struct tc_ingest in;
     struct tc_ingest_result res;
     enum tc_status st;
 
-    st = tc_submission_parse((const char *)up->xml, up->xml_len, NULL, tc_req_lang(req), arena,
-                             &env, err);
-    if (st != TC_OK)
-        return st;
-    if ((conn = tc_req_db(req, err)) == NULL)
-        return err->status;
-    if ((st = find_form(req, conn, p, env, &row, err)) != TC_OK)
-        return st;
-    st = tc_form_cache_get(tc_server_forms(tc_req_server(req)), &row, &model, &owned, err);
-    if (st != TC_OK) {
-        tc_error_detail(err, "stored form \"%s\" does not load", row.form_id);
-        return st == TC_ENOMEM ? st : TC_EINTERNAL;
-    }
-    st = tc_submission_parse((const char *)up->xml, up->xml_len, model, tc_req_lang(req), arena,
-                             &sub, err);
+    st = tc_submission_parse_with((const char *)up->xml, up->xml_len, choose_model, &c,
+                                  tc_req_lang(req), tc_req_arena(req), &sub, err);
     if (st == TC_OK)
-        st = build_ingest(req, p, up, &row, sub, &in, err);
-    if (st == TC_OK && row.is_confidential)
-        st = tc_protect_ingest(req, &p->who, model, sub, &in, NULL, err);
+        st = build_ingest(req, p, up, &c.row, sub, &in, err);
+    if (st == TC_OK && c.row.is_confidential)
+        st = tc_protect_ingest(req, &p->who, c.model, sub, &in, NULL, err);
+    if (st == TC_OK && !c.row.is_confidential)
+        st = tc_score_hook_attach(c.conn, &in, tc_req_arena(req), err);
     if (st == TC_OK)
-        st = tc_submission_store(conn, &in, &res, err);
+        st = tc_submission_store(c.conn, &in, &res, err);
     if (st == TC_OK) {
         answer_stored(req, resp, &res, sub->n_findings);
         st = openrosa_headers(req, resp, err);
     }
-    tc_form_model_free(owned);
+    tc_form_model_free(c.owned);
     return st;
 }
 

@@ -27,9 +27,13 @@ static const struct nav_entry {
     int action; /* enum tc_action, or -1: every account */
 } nav[] = {
     {"/home", TC_N_("Home"), -1},
+    {"/submissions", TC_N_("Submissions"), TC_ACT_SUBMISSION_READ},
+    {"/admin/forms", TC_N_("Forms"), TC_ACT_FORM_MANAGE},
+    {"/admin/appusers", TC_N_("App users"), TC_ACT_APPUSER_MANAGE},
     {"/admin/users", TC_N_("Users"), TC_ACT_USER_MANAGE},
     {"/review", TC_N_("Review"), TC_ACT_SCORE_READ},
     {"/reports", TC_N_("Reports"), TC_ACT_REPORT_READ},
+    {"/cases", TC_N_("Case log"), TC_ACT_CASE_LIST},
     {"/admin/audit", TC_N_("Audit log"), TC_ACT_AUDIT_READ},
     {"/account/password", TC_N_("Change password"), -1},
 };
@@ -45,6 +49,20 @@ static const struct {
     [TC_FLASH_USER_DISABLED] = {"user_disabled",
                                 TC_N_("The account has been disabled and its sessions ended."),
                                 false},
+    [TC_FLASH_FORM_STORED] = {"form_stored",
+                              TC_N_("The form has been stored as a draft. Add its media, then "
+                                    "publish it."),
+                              false},
+    [TC_FLASH_FORM_PUBLISHED] = {"form_published",
+                                 TC_N_("The form has been published: phones can download it."),
+                                 false},
+    [TC_FLASH_FORM_CLOSED] = {"form_closed", TC_N_("The form's state has been changed."), false},
+    [TC_FLASH_MEDIA_STORED] = {"media_stored", TC_N_("The media file has been stored."), false},
+    [TC_FLASH_APPUSER_REVOKED] = {"appuser_revoked",
+                                  TC_N_("The app user has been revoked: its phone is refused "
+                                        "from now on."),
+                                  false},
+    [TC_FLASH_REVIEW_SAVED] = {"review_saved", TC_N_("The review has been saved."), false},
     [TC_FLASH_DECISION_RECORDED] = {"decision_recorded", TC_N_("The decision has been recorded."),
                                     false},
 };

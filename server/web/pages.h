@@ -35,6 +35,44 @@ enum tc_status tc_page_audit(struct tc_request *req, struct tc_response *resp,
 enum tc_status tc_page_audit_verify(struct tc_request *req, struct tc_response *resp,
                                     struct tc_error *err);
 
+/* pages_forms.c: form versions, uploads, media and states (admin). */
+#define TC_WEB_FORM_UPLOAD_MAX  ((size_t)5 * 1024 * 1024)  /* bytes of an uploaded XForm */
+#define TC_WEB_MEDIA_UPLOAD_MAX ((size_t)10 * 1024 * 1024) /* bytes of a media file */
+#define TC_WEB_UPLOAD_OVERHEAD  ((size_t)65536)            /* multipart framing and fields */
+enum tc_status tc_page_forms(struct tc_request *req, struct tc_response *resp,
+                             struct tc_error *err);
+enum tc_status tc_page_forms_upload(struct tc_request *req, struct tc_response *resp,
+                                    struct tc_error *err);
+enum tc_status tc_page_form_version(struct tc_request *req, struct tc_response *resp,
+                                    struct tc_error *err);
+enum tc_status tc_page_form_media(struct tc_request *req, struct tc_response *resp,
+                                  struct tc_error *err);
+enum tc_status tc_page_form_publish(struct tc_request *req, struct tc_response *resp,
+                                    struct tc_error *err);
+enum tc_status tc_page_form_closing(struct tc_request *req, struct tc_response *resp,
+                                    struct tc_error *err);
+enum tc_status tc_page_form_close(struct tc_request *req, struct tc_response *resp,
+                                  struct tc_error *err);
+
+/* pages_appusers.c: app users of ODK Collect and their QR codes (admin). */
+enum tc_status tc_page_appusers(struct tc_request *req, struct tc_response *resp,
+                                struct tc_error *err);
+enum tc_status tc_page_appusers_post(struct tc_request *req, struct tc_response *resp,
+                                     struct tc_error *err);
+enum tc_status tc_page_appuser_revoke(struct tc_request *req, struct tc_response *resp,
+                                      struct tc_error *err);
+
+/* pages_submissions.c: submissions per form, one submission, its files, its review. */
+enum tc_status tc_page_submission_forms(struct tc_request *req, struct tc_response *resp,
+                                        struct tc_error *err);
+enum tc_status tc_page_submissions(struct tc_request *req, struct tc_response *resp,
+                                   struct tc_error *err);
+enum tc_status tc_page_submission(struct tc_request *req, struct tc_response *resp,
+                                  struct tc_error *err);
+enum tc_status tc_page_submission_file(struct tc_request *req, struct tc_response *resp,
+                                       struct tc_error *err);
+enum tc_status tc_page_submission_review(struct tc_request *req, struct tc_response *resp,
+                                         struct tc_error *err);
 /* pages_review.c: the ranked queue, a group's score and decisions, the public list. */
 enum tc_status tc_page_review(struct tc_request *req, struct tc_response *resp,
                               struct tc_error *err);
@@ -48,5 +86,16 @@ enum tc_status tc_page_public_list(struct tc_request *req, struct tc_response *r
 /* pages_reports.c: Project 8 indicators per commune and month, with charts. */
 enum tc_status tc_page_reports(struct tc_request *req, struct tc_response *resp,
                                struct tc_error *err);
+
+/*
+ * pages_cases.c: the case log (hosts: their unit's, escrow: their province's). GET /cases
+ * lists plain metadata; GET /cases/:code asks the purpose; POST /cases/:code (CSRF, purpose)
+ * shows the case opened, its follow-ups, attachments and repeat-victim hints, audited.
+ */
+enum tc_status tc_page_cases(struct tc_request *req, struct tc_response *resp,
+                             struct tc_error *err);
+enum tc_status tc_page_case(struct tc_request *req, struct tc_response *resp, struct tc_error *err);
+enum tc_status tc_page_case_open(struct tc_request *req, struct tc_response *resp,
+                                 struct tc_error *err);
 
 #endif /* TC_PAGES_H */

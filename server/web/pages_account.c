@@ -45,8 +45,8 @@ admin_cards(struct tc_page *p, struct tc_db_conn *conn, struct tc_error *err)
 
     if (st != TC_OK)
         return st;
-    card(p, d.forms_draft, tc_tr(p->lang, "Forms waiting to be published"), NULL);
-    card(p, d.forms_published, tc_tr(p->lang, "Forms open for collection"), NULL);
+    card(p, d.forms_draft, tc_tr(p->lang, "Forms waiting to be published"), "/admin/forms");
+    card(p, d.forms_published, tc_tr(p->lang, "Forms open for collection"), "/admin/forms");
     card(p, d.users_enabled, tc_tr(p->lang, "Active accounts"), "/admin/users");
     card(p, d.audit_unchained, tc_tr(p->lang, "Audit entries not yet chained"), "/admin/audit");
     return TC_OK;
@@ -56,14 +56,19 @@ static enum tc_status
 area_cards(struct tc_page *p, struct tc_db_conn *conn, struct tc_error *err)
 {
     const struct tc_principal *who = p->who;
+    /* Viewers count them too, but read only scores and reports: no link for them. */
+    const char *href = tc_policy_scope(who->role, TC_ACT_SUBMISSION_READ) != TC_SCOPE_DENIED
+                           ? "/submissions"
+                           : NULL;
     struct tc_dashboard_area d;
     enum tc_status st =
         tc_dashboard_area(conn, who->commune_era, who->commune_code, who->province_code, &d, err);
 
     if (st != TC_OK)
         return st;
-    card(p, d.has_issues, tc_tr(p->lang, "Submissions with issues in your area"), NULL);
-    card(p, d.received, tc_tr(p->lang, "Submissions waiting for review in your area"), NULL);
+
+    card(p, d.has_issues, tc_tr(p->lang, "Submissions with issues in your area"), href);
+    card(p, d.received, tc_tr(p->lang, "Submissions waiting for review in your area"), href);
     return TC_OK;
 }
 
@@ -75,8 +80,8 @@ collector_cards(struct tc_page *p, struct tc_db_conn *conn, struct tc_error *err
 
     if (st != TC_OK)
         return st;
-    card(p, d.received, tc_tr(p->lang, "Surveys you have sent"), NULL);
-    card(p, d.has_issues, tc_tr(p->lang, "Of them, with issues to check"), NULL);
+    card(p, d.received, tc_tr(p->lang, "Surveys you have sent"), "/submissions");
+    card(p, d.has_issues, tc_tr(p->lang, "Of them, with issues to check"), "/submissions");
     return TC_OK;
 }
 

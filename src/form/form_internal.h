@@ -100,15 +100,27 @@ bool tc_form_parse_time(const char *s, double *seconds);
 /* "YYYY-MM-DD[THH:MM...]" → days since 1970-01-01 (time as a fraction); false when not. */
 bool tc_form_parse_datetime(const char *s, double *days);
 
+struct tc_xpath_cache;
+
 /* Per-evaluation data the ODK functions reach through xmlXPathContext.userData. */
 struct tc_xpath_env {
     const struct tc_form_model *model; /* may be NULL */
     struct tc_arena *arena;            /* scratch for the functions */
     size_t lang_index;
-    time_t now;            /* today() and now(): fixed for one submission */
-    xmlNodePtr current;    /* current(): the node an expression is evaluated at */
-    bool dates_as_numbers; /* date(), today(), now(), date-time() give days, not strings */
+    time_t now;                   /* today() and now(): fixed for one submission */
+    xmlNodePtr current;           /* current(): the node an expression is evaluated at */
+    bool dates_as_numbers;        /* date(), today(), now(), date-time() give days, not strings */
+    struct tc_xpath_cache *cache; /* may be NULL: every expression and regex compiled anew */
 };
+
+/*
+ * Compiled XPath expressions and regex() patterns of one evaluation run (one submission),
+ * so that a repeat of n entries compiles each expression once, not n times. Bounded: past
+ * its slots, expressions are compiled per call as without a cache. Belongs to one thread;
+ * free it after the XPath context that uses it.
+ */
+struct tc_xpath_cache *tc_xpath_cache_new(void);
+void tc_xpath_cache_free(struct tc_xpath_cache *cache);
 
 /*
  * A new XPath context over `doc` with the form's namespaces, the ODK functions (default

@@ -49,6 +49,21 @@ struct validator {
  */
 #define XPATH_MAX_ELEMENTS 5000
 
+/* "`parent`/`name`" in the arena (the path of a child element); NULL when out of memory. */
+static char *
+child_path(struct tc_arena *arena, const char *parent, const char *name)
+{
+    size_t lp = strlen(parent), ln = strlen(name);
+    char *out = tc_arena_alloc(arena, lp + ln + 2);
+
+    if (out == NULL)
+        return NULL;
+    memcpy(out, parent, lp);
+    out[lp] = '/';
+    memcpy(out + lp + 1, name, ln + 1);
+    return out;
+}
+
 /* tc_xpath_bool; when expressions are off, -1 (unknown) for all but true() and false(). */
 static int
 eval_bool(struct validator *v, xmlNodePtr node, const char *expr)
@@ -351,7 +366,7 @@ dates_to_days(struct validator *v, xmlNodePtr el, const char *path, struct swapp
         double days;
 
         if (c->type != XML_ELEMENT_NODE ||
-            (cpath = tc_arena_printf(v->arena, "%s/%s", path, tc_local_name(c))) == NULL)
+            (cpath = child_path(v->arena, path, tc_local_name(c))) == NULL)
             continue;
         if (has_element_child(c)) {
             n = dates_to_days(v, c, cpath, out, n);
@@ -511,13 +526,13 @@ visit(struct validator *v, xmlNodePtr c, const struct scope *parent, size_t pos,
     char *value;
     enum tc_status st;
 
-    s.path = tc_arena_printf(v->arena, "%s/%s", parent->path, tc_local_name(c));
+    s.path = child_path(v->arena, parent->path, tc_local_name(c));
     if (s.path == NULL)
         return oom(v);
     f = tc_form_field_find(v->m, s.path);
     repeat = several || (f != NULL && (f->flags & TC_FIELD_REPEAT));
     s.ipath = repeat ? tc_arena_printf(v->arena, "%s/%s[%zu]", parent->ipath, tc_local_name(c), pos)
-                     : tc_arena_printf(v->arena, "%s/%s", parent->ipath, tc_local_name(c));
+                     : child_path(v->arena, parent->ipath, tc_local_name(c));
     if (s.ipath == NULL)
         return oom(v);
     if (f != NULL) {
@@ -733,10 +748,11 @@ validate(struct validator *v, xmlDocPtr doc, xmlNodePtr root)
     v->env = (struct tc_xpath_env){.model = m,
                                    .arena = v->arena,
                                    .now = time(NULL),
-                                   .lang_index = tc_form_lang_index(m, v->lang)};
+                                   .lang_index = tc_form_lang_index(m, v->lang),
+                                   .cache = tc_xpath_cache_new()};
     v->seen = tc_arena_calloc(v->arena, m->n_fields + 1, sizeof(*v->seen));
     top.path = top.ipath = tc_arena_printf(v->arena, "/%s", tc_local_name(root));
-    if (values == NULL || v->seen == NULL || top.path == NULL ||
+    if (values == NULL || v->seen == NULL || top.path == NULL || v->env.cache == NULL ||
         (v->xp = tc_xpath_context_new(doc, &v->env)) == NULL) {
         st = oom(v);
         goto out;
@@ -757,6 +773,7 @@ out:
     free(dumped);
     json_decref(values);
     xmlXPathFreeContext(v->xp);
+    tc_xpath_cache_free(v->env.cache);
     return st;
 }
 
@@ -771,11 +788,11 @@ publish(struct validator *v)
 }
 
 enum tc_status
-tc_submission_parse(const char *xml, size_t len, const struct tc_form_model *model,
-                    enum tc_lang lang, struct tc_arena *arena, struct tc_submission **out,
-                    struct tc_error *err)
+tc_submission_parse_with(const char *xml, size_t len, tc_model_for_fn model_for, void *ctx,
+                         enum tc_lang lang, struct tc_arena *arena, struct tc_submission **out,
+                         struct tc_error *err)
 {
-    struct validator v = {.m = model, .arena = arena, .err = err, .lang = lang};
+    struct validator v = {.arena = arena, .err = err, .lang = lang};
     struct tc_xml_fault fault;
     xmlDocPtr doc;
     xmlNodePtr root;
@@ -797,19 +814,39 @@ tc_submission_parse(const char *xml, size_t len, const struct tc_form_model *mod
                        fault.line, fault.message);
     }
     root = xmlDocGetRootElement(doc);
-    if ((st = read_envelope(arena, root, v.sub, err)) != TC_OK)
+    if ((st = read_envelope(arena, root, v.sub, err)) != TC_OK ||
+        (model_for != NULL && (st = model_for(ctx, v.sub, &v.m, err)) != TC_OK))
         goto out;
-    if (model != NULL &&
-        (strcmp(v.sub->root, model->root_name) != 0 || strcmp(v.sub->form_id, model->id) != 0)) {
+    if (v.m != NULL &&
+        (strcmp(v.sub->root, v.m->root_name) != 0 || strcmp(v.sub->form_id, v.m->id) != 0)) {
         st = tc_fail(err, TC_EBADREQ, "submission is for form \"%s\" (root \"%s\"), not \"%s\"",
-                     v.sub->form_id, v.sub->root, model->id);
+                     v.sub->form_id, v.sub->root, v.m->id);
         goto out;
     }
-    if (model != NULL && (st = validate(&v, doc, root)) != TC_OK)
+    if (v.m != NULL && (st = validate(&v, doc, root)) != TC_OK)
         goto out;
     publish(&v);
     *out = v.sub;
 out:
     xmlFreeDoc(doc);
     return st;
+}
+
+/* tc_model_for_fn giving the model it was handed. */
+static enum tc_status
+given_model(void *ctx, const struct tc_submission *envelope, const struct tc_form_model **model,
+            struct tc_error *err)
+{
+    (void)envelope;
+    (void)err;
+    *model = *(const struct tc_form_model **)ctx;
+    return TC_OK;
+}
+
+enum tc_status
+tc_submission_parse(const char *xml, size_t len, const struct tc_form_model *model,
+                    enum tc_lang lang, struct tc_arena *arena, struct tc_submission **out,
+                    struct tc_error *err)
+{
+    return tc_submission_parse_with(xml, len, given_model, &model, lang, arena, out, err);
 }

@@ -220,22 +220,92 @@ fn_choice_name(xmlXPathParserContextPtr ctxt, int nargs)
     free_args(args, nargs);
 }
 
+#define CACHE_EXPRS   64
+#define CACHE_REGEXES 16
+
+struct cached_expr {
+    char *text;
+    xmlXPathCompExprPtr comp;
+};
+
+struct cached_regex {
+    char *pattern; /* NULL: slot unused */
+    regex_t re;
+    bool compiled; /* false: the pattern does not compile (regex() is then false) */
+};
+
+struct tc_xpath_cache {
+    size_t n_exprs, n_regexes;
+    struct cached_expr exprs[CACHE_EXPRS];
+    struct cached_regex regexes[CACHE_REGEXES];
+};
+
+struct tc_xpath_cache *
+tc_xpath_cache_new(void)
+{
+    return calloc(1, sizeof(struct tc_xpath_cache));
+}
+
+void
+tc_xpath_cache_free(struct tc_xpath_cache *cache)
+{
+    if (cache == NULL)
+        return;
+    for (size_t i = 0; i < cache->n_exprs; i++) {
+        xmlXPathFreeCompExpr(cache->exprs[i].comp);
+        free(cache->exprs[i].text);
+    }
+    for (size_t i = 0; i < cache->n_regexes; i++) {
+        if (cache->regexes[i].compiled)
+            regfree(&cache->regexes[i].re);
+        free(cache->regexes[i].pattern);
+    }
+    free(cache);
+}
+
+/*
+ * The compiled form of `pattern` from the cache, compiling it on first use; NULL when there
+ * is no cache or no free slot (the caller compiles it itself) or when it does not compile.
+ */
+static regex_t *
+cached_regex(struct tc_xpath_cache *cache, const char *pattern)
+{
+    struct cached_regex *slot;
+
+    if (cache == NULL)
+        return NULL;
+    for (size_t i = 0; i < cache->n_regexes; i++)
+        if (strcmp(cache->regexes[i].pattern, pattern) == 0)
+            return cache->regexes[i].compiled ? &cache->regexes[i].re : NULL;
+    if (cache->n_regexes == CACHE_REGEXES)
+        return NULL;
+    slot = &cache->regexes[cache->n_regexes];
+    if ((slot->pattern = strdup(pattern)) == NULL)
+        return NULL;
+    cache->n_regexes++;
+    slot->compiled = regcomp(&slot->re, pattern, REG_EXTENDED | REG_NOSUB) == 0;
+    return slot->compiled ? &slot->re : NULL;
+}
+
 static void
 fn_regex(xmlXPathParserContextPtr ctxt, int nargs)
 {
     xmlXPathObjectPtr args[2];
     xmlChar *value, *pattern;
-    regex_t re;
+    regex_t own, *re;
     bool match = false;
 
     if (!pop_args(ctxt, nargs, 2, 2, args))
         return;
     value = str_arg(args[0]);
     pattern = str_arg(args[1]);
-    if (value != NULL && pattern != NULL &&
-        regcomp(&re, S(pattern), REG_EXTENDED | REG_NOSUB) == 0) {
-        match = regexec(&re, S(value), 0, NULL, 0) == 0;
-        regfree(&re);
+    if (value != NULL && pattern != NULL) {
+        if ((re = cached_regex(env_of(ctxt)->cache, S(pattern))) != NULL)
+            match = regexec(re, S(value), 0, NULL, 0) == 0;
+        else if (regcomp(&own, S(pattern), REG_EXTENDED | REG_NOSUB) == 0) {
+            match = regexec(&own, S(value), 0, NULL, 0) == 0;
+            regfree(&own);
+        }
     }
     valuePush(ctxt, xmlXPathNewBoolean(match));
     xmlFree(value);
@@ -1222,16 +1292,45 @@ tc_xpath_context_new(xmlDocPtr doc, struct tc_xpath_env *env)
     return ctx;
 }
 
+/* `expr` compiled, from the cache when there is one; NULL when it does not compile. */
+static xmlXPathCompExprPtr
+compiled(xmlXPathContextPtr ctx, const char *expr, bool *owned)
+{
+    struct tc_xpath_cache *cache = ((struct tc_xpath_env *)ctx->funcLookupData)->cache;
+    xmlXPathCompExprPtr comp;
+    char *text;
+
+    *owned = false;
+    for (size_t i = 0; cache != NULL && i < cache->n_exprs; i++)
+        if (strcmp(cache->exprs[i].text, expr) == 0)
+            return cache->exprs[i].comp;
+    if ((comp = xmlXPathCtxtCompile(ctx, X(expr))) == NULL)
+        return NULL;
+    if (cache != NULL && cache->n_exprs < CACHE_EXPRS && (text = strdup(expr)) != NULL)
+        cache->exprs[cache->n_exprs++] = (struct cached_expr){text, comp};
+    else
+        *owned = true;
+    return comp;
+}
+
 static xmlXPathObjectPtr
 eval_at(xmlXPathContextPtr ctx, xmlNodePtr node, const char *expr)
 {
     struct tc_xpath_env *env = ctx->funcLookupData;
+    xmlXPathCompExprPtr comp;
+    xmlXPathObjectPtr obj;
+    bool owned;
 
+    if ((comp = compiled(ctx, expr, &owned)) == NULL)
+        return NULL;
     ctx->node = node;
     ctx->contextSize = 1;
     ctx->proximityPosition = 1;
     env->current = node;
-    return xmlXPathEval(X(expr), ctx);
+    obj = xmlXPathCompiledEval(comp, ctx);
+    if (owned)
+        xmlXPathFreeCompExpr(comp);
+    return obj;
 }
 
 int

@@ -14,6 +14,7 @@
 #include "tincay/arena.h"
 #include "tincay/log.h"
 #include "tincay/strbuf.h"
+#include "tincay/sync.h"
 
 /* Session settings of every new connection; a migration may lift the timeout locally. */
 #define CONNECT_TIMEOUT_S "5"
@@ -139,27 +140,6 @@ conn_broken(const struct tc_db_conn *conn)
 
 /* ---- pool ------------------------------------------------------------------------------- */
 
-static int
-init_sync(struct tc_db_pool *pool)
-{
-    pthread_condattr_t attr;
-    int rc;
-
-    if (pthread_condattr_init(&attr) != 0)
-        return -1;
-    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    if (rc == 0)
-        rc = pthread_cond_init(&pool->released, &attr);
-    pthread_condattr_destroy(&attr);
-    if (rc != 0)
-        return -1;
-    if (pthread_mutex_init(&pool->lock, NULL) != 0) {
-        pthread_cond_destroy(&pool->released);
-        return -1;
-    }
-    return 0;
-}
-
 struct tc_db_pool *
 tc_db_pool_create(const char *conninfo, size_t size, struct tc_error *err)
 {
@@ -179,7 +159,7 @@ tc_db_pool_create(const char *conninfo, size_t size, struct tc_error *err)
         tc_fail(err, TC_ENOMEM, "out of memory");
         return NULL;
     }
-    if (init_sync(pool) != 0) {
+    if (tc_sync_init(&pool->lock, &pool->released) != 0) {
         free(pool->conninfo);
         free(pool->idle);
         free(pool);
@@ -214,18 +194,6 @@ tc_db_pool_destroy(struct tc_db_pool *pool)
     free(pool);
 }
 
-static void
-deadline_after(struct timespec *ts, unsigned int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += (time_t)(ms / 1000);
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 /* Pop an idle connection, waiting until the deadline; NULL when none came free. */
 static struct tc_db_conn *
 take_idle(struct tc_db_pool *pool, unsigned int wait_ms)
@@ -234,7 +202,7 @@ take_idle(struct tc_db_pool *pool, unsigned int wait_ms)
     struct timespec deadline;
     int rc = 0;
 
-    deadline_after(&deadline, wait_ms);
+    deadline = tc_sync_deadline(wait_ms);
     pthread_mutex_lock(&pool->lock);
     while (pool->n_idle == 0 && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&pool->released, &pool->lock, &deadline);

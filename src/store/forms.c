@@ -198,14 +198,16 @@ tc_forms_close(struct tc_db_conn *conn, const char *form_id, const char *version
 
 static const char sql_get[] = "SELECT " FORM_COLUMNS ", f.xml FROM forms f "
                               "WHERE f.form_id = $1 AND f.version = $2";
+static const char sql_get_head[] = "SELECT " FORM_COLUMNS " FROM forms f "
+                                   "WHERE f.form_id = $1 AND f.version = $2";
 static const char sql_get_by_id[] = "SELECT " FORM_COLUMNS ", f.xml FROM forms f WHERE f.id = $1";
 static const char sql_latest[] = "SELECT " FORM_COLUMNS ", f.xml FROM forms f "
                                  "WHERE f.form_id = $1 AND f.state = 'published' "
                                  "ORDER BY f.published_at DESC, f.id DESC LIMIT 1";
 
 static enum tc_status
-get_one(struct tc_db_conn *conn, const char *sql, size_t n_params, const char *const *params,
-        struct tc_arena *arena, struct tc_form_row *out, struct tc_error *err)
+get_row(struct tc_db_conn *conn, const char *sql, size_t n_params, const char *const *params,
+        bool with_xml, struct tc_arena *arena, struct tc_form_row *out, struct tc_error *err)
 {
     struct tc_db_result *res = NULL;
     enum tc_status st = tc_db_exec(conn, sql, n_params, params, arena, &res, err);
@@ -214,7 +216,14 @@ get_one(struct tc_db_conn *conn, const char *sql, size_t n_params, const char *c
         return st;
     if (tc_db_rows(res) == 0)
         return TC_ENOTFOUND;
-    return copy_row(res, 0, true, arena, out, err);
+    return copy_row(res, 0, with_xml, arena, out, err);
+}
+
+static enum tc_status
+get_one(struct tc_db_conn *conn, const char *sql, size_t n_params, const char *const *params,
+        struct tc_arena *arena, struct tc_form_row *out, struct tc_error *err)
+{
+    return get_row(conn, sql, n_params, params, true, arena, out, err);
 }
 
 enum tc_status
@@ -223,6 +232,18 @@ tc_forms_get(struct tc_db_conn *conn, const char *form_id, const char *version,
 {
     const char *params[2] = {form_id, version};
     enum tc_status st = get_one(conn, sql_get, 2, params, arena, out, err);
+
+    if (st == TC_ENOTFOUND)
+        return tc_fail(err, st, "form \"%s\" has no version \"%s\"", form_id, version);
+    return st;
+}
+
+enum tc_status
+tc_forms_get_head(struct tc_db_conn *conn, const char *form_id, const char *version,
+                  struct tc_arena *arena, struct tc_form_row *out, struct tc_error *err)
+{
+    const char *params[2] = {form_id, version};
+    enum tc_status st = get_row(conn, sql_get_head, 2, params, false, arena, out, err);
 
     if (st == TC_ENOTFOUND)
         return tc_fail(err, st, "form \"%s\" has no version \"%s\"", form_id, version);

@@ -106,6 +106,19 @@ static const char sql_list[] =
     "  AND ($8::bigint IS NULL OR s.id < $8::bigint) "
     "ORDER BY s.id DESC LIMIT $9::int";
 
+/* The same with the values, for tables that show some of them. */
+static const char sql_list_values[] =
+    "SELECT " ROW_COLUMNS ", s.values::text FROM submissions s "
+    "WHERE ($1::text IS NULL OR s.form_id = $1) "
+    "  AND ($2::text IS NULL OR s.review_state = $2) "
+    "  AND ($3::timestamptz IS NULL OR s.received_at >= $3::timestamptz) "
+    "  AND ($4::timestamptz IS NULL OR s.received_at < $4::timestamptz) "
+    "  AND ($5::text IS NULL OR s.commune_era = $5) "
+    "  AND ($6::text IS NULL OR s.commune_code = $6) "
+    "  AND ($7::bool OR s.superseded_by IS NULL) "
+    "  AND ($8::bigint IS NULL OR s.id < $8::bigint) "
+    "ORDER BY s.id DESC LIMIT $9::int";
+
 enum tc_status
 tc_review_list(struct tc_db_conn *conn, const struct tc_submission_filter *filter,
                struct tc_arena *arena, struct tc_submission_row **rows_out, size_t *n_out,
@@ -129,7 +142,7 @@ tc_review_list(struct tc_db_conn *conn, const struct tc_submission_filter *filte
 
     if (f->review_state != NULL && !is_review_state(f->review_state))
         return tc_fail(err, TC_EINVAL, "invalid review state \"%s\"", f->review_state);
-    st = tc_db_exec(conn, sql_list, 9, params, arena, &res, err);
+    st = tc_db_exec(conn, f->with_values ? sql_list_values : sql_list, 9, params, arena, &res, err);
     if (st == TC_EINVAL)
         return tc_fail(err, TC_EINVAL, "invalid submission filter");
     if (st != TC_OK)
@@ -137,7 +150,7 @@ tc_review_list(struct tc_db_conn *conn, const struct tc_submission_filter *filte
     if ((rows = tc_arena_calloc(arena, tc_db_rows(res) + 1, sizeof(*rows))) == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
     for (size_t i = 0; i < tc_db_rows(res); i++)
-        if ((st = copy_row(res, i, false, arena, &rows[i], err)) != TC_OK)
+        if ((st = copy_row(res, i, f->with_values, arena, &rows[i], err)) != TC_OK)
             return st;
     *rows_out = rows;
     *n_out = tc_db_rows(res);
@@ -160,6 +173,26 @@ tc_review_get(struct tc_db_conn *conn, const char *form_id, const char *instance
     if (tc_db_rows(res) == 0)
         return tc_fail(err, TC_ENOTFOUND, "form \"%s\" has no submission \"%s\"", form_id,
                        instance_id);
+    return copy_row(res, 0, true, arena, out, err);
+}
+
+static const char sql_get_by_id[] = "SELECT " ROW_COLUMNS ", s.values::text FROM submissions s "
+                                    "WHERE s.id = $1::bigint";
+
+enum tc_status
+tc_review_get_by_id(struct tc_db_conn *conn, long long id, struct tc_arena *arena,
+                    struct tc_submission_row *out, struct tc_error *err)
+{
+    const char *params[1] = {tc_arena_printf(arena, "%lld", id)};
+    struct tc_db_result *res = NULL;
+    enum tc_status st;
+
+    if (params[0] == NULL)
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    if ((st = tc_db_exec(conn, sql_get_by_id, 1, params, arena, &res, err)) != TC_OK)
+        return st;
+    if (tc_db_rows(res) == 0)
+        return tc_fail(err, TC_ENOTFOUND, "no submission \"%lld\"", id);
     return copy_row(res, 0, true, arena, out, err);
 }
 

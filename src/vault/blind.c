@@ -122,9 +122,14 @@ tc_blind_normalise_phone(const char *phone, char out[TC_BLIND_TEXT_MAX], struct 
         d += 4;
     else if (strncmp(d, "84", 2) == 0 && n >= 10)
         d += 2;
-    if (d != digits && d[0] != '0')
-        out[0] = '0'; /* out[1] is already '\0' */
-    strncat(out, d, TC_BLIND_TEXT_MAX - 2);
+    {
+        /* A national number keeps its leading 0; digits holds at most MAX - 2 of them. */
+        size_t at = d != digits && d[0] != '0' ? 1 : 0, len = strlen(d);
+
+        out[0] = '0';
+        memcpy(out + at, d, len);
+        out[at + len] = '\0';
+    }
     sodium_memzero(digits, sizeof(digits));
     if (strlen(out) < 8) {
         sodium_memzero(out, TC_BLIND_TEXT_MAX);

@@ -9,6 +9,8 @@
 
 #include <sodium.h>
 
+#include "tincay/sync.h"
+
 _Static_assert(TC_PASSWORD_HASH_MAX == crypto_pwhash_STRBYTES, "hash buffer size");
 
 /* Readable: no 0/O/o, 1/l/I/i. 55 symbols; 20 of them carry about 115 bits. */
@@ -53,27 +55,6 @@ online_cores(void)
 }
 
 static int
-init_sync(struct tc_password_gate *gate)
-{
-    pthread_condattr_t attr;
-    int rc;
-
-    if (pthread_condattr_init(&attr) != 0)
-        return -1;
-    rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    if (rc == 0)
-        rc = pthread_cond_init(&gate->freed, &attr);
-    pthread_condattr_destroy(&attr);
-    if (rc != 0)
-        return -1;
-    if (pthread_mutex_init(&gate->lock, NULL) != 0) {
-        pthread_cond_destroy(&gate->freed);
-        return -1;
-    }
-    return 0;
-}
-
-static int
 make_dummy_hash(struct tc_password_gate *gate)
 {
     char random[TC_PASSWORD_GENERATED];
@@ -100,7 +81,7 @@ tc_password_gate_create(unsigned int slots, unsigned int wait_ms, enum tc_passwo
         tc_fail(err, TC_ENOMEM, "out of memory");
         return NULL;
     }
-    if (init_sync(gate) != 0) {
+    if (tc_sync_init(&gate->lock, &gate->freed) != 0) {
         free(gate);
         tc_fail(err, TC_EINTERNAL, "could not initialise the password gate");
         return NULL;
@@ -126,18 +107,6 @@ tc_password_gate_destroy(struct tc_password_gate *gate)
     free(gate);
 }
 
-static void
-deadline_after(struct timespec *ts, unsigned int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += (time_t)(ms / 1000);
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 enum tc_status
 tc_password_gate_enter(struct tc_password_gate *gate, struct tc_error *err)
 {
@@ -145,7 +114,7 @@ tc_password_gate_enter(struct tc_password_gate *gate, struct tc_error *err)
     bool got = false;
     int rc = 0;
 
-    deadline_after(&deadline, gate->wait_ms);
+    deadline = tc_sync_deadline(gate->wait_ms);
     pthread_mutex_lock(&gate->lock);
     while (gate->free_slots == 0 && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&gate->freed, &gate->lock, &deadline);

@@ -221,6 +221,28 @@ one_submission_reads_back(void **state)
 }
 
 static void
+by_id_and_lists_with_values(void **state)
+{
+    struct fixture *f = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_submission_row row, *rows = NULL;
+    struct tc_submission_filter by = {.form_id = "rv", .with_values = true, .limit = 2};
+
+    assert_int_equal(tc_review_get_by_id(f->conn, f->ids[4], f->arena, &row, &err), TC_OK);
+    assert_string_equal(row.instance_id, "uuid:r3b");
+    assert_string_equal(row.deprecated_id, "uuid:r3");
+    assert_non_null(strstr(row.values_json, "\"age\": 15"));
+    assert_int_equal(tc_review_get_by_id(f->conn, f->ids[3], f->arena, &row, &err), TC_OK);
+    assert_int_equal(row.superseded_by, f->ids[4]);
+    assert_int_equal(tc_review_get_by_id(f->conn, f->ids[4] + 1000, f->arena, &row, &err),
+                     TC_ENOTFOUND);
+
+    assert_int_equal(list(f, &by, &rows), 2);
+    assert_non_null(rows[0].values_json);
+    assert_non_null(strstr(rows[1].values_json, "\"age\": 15"));
+}
+
+static void
 review_changes_are_recorded(void **state)
 {
     struct fixture *f = *state;
@@ -257,6 +279,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(list_filters_and_pages, per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(by_id_and_lists_with_values, per_test_setup,
+                                        per_test_teardown),
         cmocka_unit_test_setup_teardown(one_submission_reads_back, per_test_setup,
                                         per_test_teardown),
         cmocka_unit_test_setup_teardown(review_changes_are_recorded, per_test_setup,

@@ -29,6 +29,7 @@
 #include "auth.h"
 #include "form_admin.h"
 #include "form_cache.h"
+#include "housekeeping.h"
 #include "http.h"
 #include "testlib.h"
 #include "tincay/app_users.h"
@@ -672,6 +673,33 @@ skip_dots(const struct dirent *e)
     return e->d_name[0] != '.' && strstr(e->d_name, ".xml") != NULL;
 }
 
+/* After a submission its version's model is kept, found by the row without its XML. */
+static void
+submitted_versions_stay_loaded(void **state)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = tc_db_acquire(env.pool, 5000, &err);
+    struct tc_arena *arena = tc_arena_create(1024);
+    struct tc_form_row row;
+    char sha0;
+
+    (void)state;
+    assert_non_null(conn);
+    assert_int_equal(tc_forms_get_head(conn, "binaryType", "", arena, &row, &err), TC_OK);
+    assert_null(row.xml);
+    assert_non_null(tc_form_cache_find(env.forms, &row));
+    sha0 = row.sha256[0];
+    row.sha256[0] = sha0 == '0' ? '1' : '0'; /* other bytes: another model */
+    assert_null(tc_form_cache_find(env.forms, &row));
+    row.sha256[0] = sha0;
+    row.state = TC_FORM_DRAFT; /* drafts are never kept */
+    assert_null(tc_form_cache_find(env.forms, &row));
+    assert_int_equal(tc_forms_get_head(conn, "binaryType", "nope", arena, &row, &err),
+                     TC_ENOTFOUND);
+    tc_arena_destroy(arena);
+    tc_db_release(env.pool, conn);
+}
+
 /* Every corpus form loads or is refused with a reason; every paired submission is stored. */
 static void
 corpus_forms_and_submissions_are_stored(void **state)
@@ -937,6 +965,17 @@ app_user_scope_and_revocation(void **state)
     assert_openrosa(&r, 403);
     reply_free(&r);
 
+    /* An assignment counts from the next request on. */
+    conn = tc_db_acquire(env.pool, 5000, &err);
+    assert_int_equal(tc_app_user_assign(conn, id, "binaryType", &err), TC_OK);
+    tc_db_release(env.pool, conn);
+    get(keyed(token, "/forms/binaryType/v/form.xml"), NULL, &r);
+    assert_openrosa(&r, 200);
+    reply_free(&r);
+    get(keyed(token, "/formList"), NULL, &r);
+    assert_non_null(xform_block(tc_strbuf_str(&r.body), "binaryType"));
+    reply_free(&r);
+
     conn = tc_db_acquire(env.pool, 5000, &err);
     assert_int_equal(tc_app_user_revoke(conn, id, &err), TC_OK);
     tc_db_release(env.pool, conn);
@@ -1098,6 +1137,27 @@ surveys_are_scored_on_arrival(void **state)
                      1);
 }
 
+/* The activation above queued a re-score job: the server's housekeeping thread works it. */
+static void
+activation_rescores_in_the_background(void **state)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_housekeeping *hk = NULL;
+
+    (void)state;
+    assert_int_equal(count("SELECT count(*) FROM jobs WHERE kind = 'rescore' AND state = 'queued'"),
+                     1);
+    assert_int_equal(tc_housekeeping_start(env.pool, 1, &hk, &err), TC_OK);
+    for (int waited = 0; waited < 30000 && count("SELECT count(*) FROM jobs WHERE kind = "
+                                                 "'rescore' AND state = 'done'") != 1;
+         waited += 100)
+        nanosleep(&(struct timespec){.tv_nsec = 100000000L}, NULL);
+    tc_housekeeping_stop(hk);
+    assert_int_equal(count("SELECT count(*) FROM jobs WHERE kind = 'rescore' AND state = 'done' "
+                           "AND progress_done = progress_total"),
+                     1);
+}
+
 /* Shipped forms (TINCAY_FORMS_DIR): added and published once, with media; changes refused. */
 static void
 shipped_forms_load_once(void **state)
@@ -1233,6 +1293,7 @@ main(void)
         cmocka_unit_test(corpus_forms_and_submissions_are_stored),
         cmocka_unit_test(collect_downloads_forms_and_media),
         cmocka_unit_test(collect_submits_with_attachments),
+        cmocka_unit_test(submitted_versions_stay_loaded),
         cmocka_unit_test(bad_inputs_are_refused_fast_and_store_nothing),
         cmocka_unit_test(oversize_body_is_413),
         cmocka_unit_test(rule_breaks_are_stored_as_findings),
@@ -1242,6 +1303,7 @@ main(void)
         cmocka_unit_test(protected_forms_store_no_plaintext),
         cmocka_unit_test(shipped_forms_load_once),
         cmocka_unit_test(surveys_are_scored_on_arrival),
+        cmocka_unit_test(activation_rescores_in_the_background),
         cmocka_unit_test(slow_uploads_hold_no_connection),
         cmocka_unit_test(accounts_use_basic_at_the_root),
     };

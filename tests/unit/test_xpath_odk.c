@@ -200,12 +200,53 @@ booleans_report_failure_as_minus_one(void **state)
     xmlFreeDoc(doc);
 }
 
+/*
+ * With a cache, an expression compiled once still answers for the node it is evaluated at,
+ * regex() patterns are told apart, and past the cache's slots (64 expressions, 16 patterns)
+ * the answers stay the same.
+ */
+static void
+cached_expressions_answer_as_uncached_ones(void **state)
+{
+    xmlDocPtr doc = xmlReadMemory(doc_xml, (int)strlen(doc_xml), "doc.xml", NULL, XML_PARSE_NONET);
+    struct tc_xpath_env env = {.now = 0, .cache = tc_xpath_cache_new()};
+    xmlXPathContextPtr ctx = tc_xpath_context_new(doc, &env);
+    xmlXPathObjectPtr rs = xmlXPathEval(X("/data/r/v"), ctx);
+    char expr[64], pattern[96];
+
+    (void)state;
+    assert_non_null(env.cache);
+    assert_non_null(rs);
+    assert_int_equal(rs->nodesetval->nodeNr, 3);
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(tc_xpath_bool(ctx, rs->nodesetval->nodeTab[0], ". > 3"), 0);
+        assert_int_equal(tc_xpath_bool(ctx, rs->nodesetval->nodeTab[1], ". > 3"), 1);
+        assert_int_equal(tc_xpath_bool(ctx, rs->nodesetval->nodeTab[0], "regex(., '^[0-4]$')"), 1);
+        assert_int_equal(tc_xpath_bool(ctx, rs->nodesetval->nodeTab[1], "regex(., '^[0-4]$')"), 0);
+        assert_int_equal(tc_xpath_bool(ctx, rs->nodesetval->nodeTab[1], "regex(., '^[5-9]$')"), 1);
+        assert_int_equal(tc_xpath_bool(ctx, rs->nodesetval->nodeTab[1], "regex(., '(')"), 0);
+        assert_int_equal(tc_xpath_bool(ctx, rs->nodesetval->nodeTab[1], ". >"), -1);
+    }
+    for (int i = 0; i < 100; i++) {
+        snprintf(expr, sizeof(expr), "/data/n > %d", i);
+        assert_int_equal(tc_xpath_bool(ctx, rs->nodesetval->nodeTab[0], expr), i <= 3 ? 1 : 0);
+        snprintf(pattern, sizeof(pattern), "regex('v%d', '^v%d$') and not(regex('v%d', '^x'))", i,
+                 i, i);
+        assert_int_equal(tc_xpath_bool(ctx, rs->nodesetval->nodeTab[0], pattern), 1);
+    }
+    xmlXPathFreeObject(rs);
+    xmlXPathFreeContext(ctx);
+    tc_xpath_cache_free(env.cache);
+    xmlFreeDoc(doc);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(functions_return_the_expected_strings),
         cmocka_unit_test(booleans_report_failure_as_minus_one),
+        cmocka_unit_test(cached_expressions_answer_as_uncached_ones),
     };
 
     tc_xml_init();

@@ -69,6 +69,15 @@ add_user e2e.reader viewer en "Hà Thị Linh" --commune 03388 || exit 1
 add_user e2e.reviewer reviewer vi "Vàng Thị Dung" --commune 03388 || exit 1
 add_user e2e.leaver collector vi "Lường Thị Thu" || exit 1
 add_user e2e.changer collector vi "Mùa Thị Pằng" || exit 1
+# A Trusted Address unit of the demonstration province and a host who joined it through an
+# invitation of the province's escrow officer (case.test.mjs); made-up names.
+add_user e2e.escrow escrow vi "Phan Thị Ký Quỹ" --province 12 || exit 1
+add_user e2e.host host vi "Đinh Thị Thử" --commune 03390 || exit 1
+"$bin" form add "$(cd "$e2e/../.." && pwd)/forms/dctc_case.xml" >/dev/null || exit 1
+"$bin" unit add E2E-DCTC --name "Địa chỉ tin cậy Thử Nghiệm" --commune 03390 >/dev/null || exit 1
+invitation=$(printf '%s\n' "$password" | "$bin" unit invite E2E-DCTC --by e2e.escrow | sed -n 2p)
+[[ -n "$invitation" ]] || exit 1
+printf '%s\n%s\n' "$invitation" "$password" | "$bin" unit join e2e.host >/dev/null || exit 1
 
 # Loopback stands for a TLS-terminating proxy too: a test sends X-Forwarded-Proto: https.
 TINCAY_LISTEN=127.0.0.1:0 TINCAY_TRUSTED_PROXY=127.0.0.1 "$bin" serve >"$work/serve.out" 2>"$work/serve.err" &

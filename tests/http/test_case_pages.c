@@ -1,0 +1,646 @@
+/*
+ * The case log pages over real loopback HTTP against a real PostgreSQL: a host of a unit
+ * (its key granted through the escrow officer's) files two cases of one (fictitious) woman
+ * through the JSON API, sees them listed as plain metadata, opens one page (no content
+ * before a purpose), gives a purpose and reads it decrypted with the repeat-victim hint and
+ * the notice that the read was audited; the audit row exists; a host of another unit gets
+ * 404, a reviewer 403 (both audited); the escrow officer of the province opens it too.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "auth.h"
+#include "http.h"
+#include "testlib.h"
+#include "tincay/arena.h"
+#include "tincay/config.h"
+#include "tincay/db.h"
+#include "tincay/form.h"
+#include "tincay/forms.h"
+#include "tincay/keyfile.h"
+#include "tincay/password.h"
+#include "tincay/strbuf.h"
+#include "tincay/units.h"
+#include "tincay/users.h"
+
+#define PASSWORD "fictitious horse battery"
+#define SECRET   "ZZSECRET-violence-description"
+#define VICTIM   "Nguyễn Thị Hư Cấu"
+#define FORM_CT  "application/x-www-form-urlencoded"
+
+struct reply {
+    long status;
+    struct tc_strbuf body;
+    struct tc_strbuf headers;
+};
+
+struct session {
+    char token[TC_SESSION_TOKEN_MAX];
+    char csrf[TC_SESSION_TOKEN_MAX];
+};
+
+struct env {
+    char conninfo[256];
+    char dir[128];
+    struct tc_config cfg;
+    struct tc_db_pool *pool;
+    struct tc_password_gate *gate;
+    struct tc_keyring *ring;
+    struct tc_auth *auth;
+    struct tc_server *srv;
+    unsigned int port;
+    char commune_a[8], commune_b[8], province_a[4], province_b[4];
+    char code1[12], code2[12];
+};
+
+static struct env *E;
+
+static size_t
+collect(char *data, size_t size, size_t n, void *sb)
+{
+    tc_strbuf_append(sb, data, size * n);
+    return size * n;
+}
+
+static void
+http(const char *method, const char *path, const struct session *s, const char *content_type,
+     const char *body, struct reply *r)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *hdrs = NULL;
+    char url[512], h[256];
+
+    assert_non_null(c);
+    memset(r, 0, sizeof(*r));
+    r->body = (struct tc_strbuf)TC_STRBUF_INIT(1u << 22);
+    r->headers = (struct tc_strbuf)TC_STRBUF_INIT(1u << 16);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", E->port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    hdrs = curl_slist_append(hdrs, "Accept-Language: en");
+    if (s != NULL) {
+        snprintf(h, sizeof(h), "Cookie: %s=%s", TC_AUTH_COOKIE, s->token);
+        hdrs = curl_slist_append(hdrs, h);
+        if (content_type != NULL && strcmp(content_type, FORM_CT) != 0) {
+            snprintf(h, sizeof(h), "%s: %s", TC_AUTH_CSRF_FIELD, s->csrf);
+            hdrs = curl_slist_append(hdrs, h);
+        }
+    }
+    if (content_type != NULL) {
+        snprintf(h, sizeof(h), "Content-Type: %s", content_type);
+        hdrs = curl_slist_append(hdrs, h);
+    }
+    if (body != NULL) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(c);
+}
+
+static void
+reply_free(struct reply *r)
+{
+    tc_strbuf_cleanup(&r->body);
+    tc_strbuf_cleanup(&r->headers);
+}
+
+static void
+expect(const struct reply *r, long status)
+{
+    if (r->status != status)
+        fail_msg("expected %ld, got %ld: %s", status, r->status, tc_strbuf_str(&r->body));
+}
+
+static bool
+has(const struct reply *r, const char *needle)
+{
+    return strstr(tc_strbuf_str(&r->body), needle) != NULL;
+}
+
+static void
+log_in(const char *login, struct session *s)
+{
+    char body[256];
+    const char *cookie;
+    struct reply r;
+    json_t *j;
+
+    snprintf(body, sizeof(body), "{\"login\": \"%s\", \"password\": \"%s\"}", login, PASSWORD);
+    http("POST", "/api/v1/session", NULL, "application/json", body, &r);
+    expect(&r, 200);
+    cookie = strstr(tc_strbuf_str(&r.headers), TC_AUTH_COOKIE "=");
+    assert_non_null(cookie);
+    cookie += strlen(TC_AUTH_COOKIE) + 1;
+    snprintf(s->token, sizeof(s->token), "%.*s", (int)strcspn(cookie, ";\r\n"), cookie);
+    j = json_loads(tc_strbuf_str(&r.body), 0, NULL);
+    assert_non_null(j);
+    snprintf(s->csrf, sizeof(s->csrf), "%s", json_string_value(json_object_get(j, "csrf")));
+    json_decref(j);
+    reply_free(&r);
+}
+
+/* The value of the hidden csrf field of a page's form. */
+static void
+page_csrf(const struct reply *r, char *out, size_t size)
+{
+    const char *p = strstr(tc_strbuf_str(&r->body), "name=\"csrf\"");
+
+    assert_non_null(p);
+    p = strstr(p, "value=\"");
+    assert_non_null(p);
+    p += strlen("value=\"");
+    snprintf(out, size, "%.*s", (int)strcspn(p, "\""), p);
+}
+
+/* ---- database ---- */
+
+static struct tc_db_conn *
+conn_get(void)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = tc_db_acquire(E->pool, 5000, &err);
+
+    assert_non_null(conn);
+    return conn;
+}
+
+static long long
+sql_int(const char *sql, const char *a, const char *b)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = conn_get();
+    struct tc_arena *arena = tc_arena_create(1024);
+    const char *params[] = {a, b};
+    struct tc_db_result *res;
+    long long v;
+
+    if (tc_db_exec_dynamic(conn, sql,
+                           b != NULL   ? 2
+                           : a != NULL ? 1
+                                       : 0,
+                           params, arena, &res, &err) != TC_OK)
+        fail_msg("%s: %s (%s)", sql, err.msg, err.detail);
+    v = tc_db_rows(res) > 0 ? tc_db_int(res, 0, 0, -1) : -1;
+    tc_arena_destroy(arena);
+    tc_db_release(E->pool, conn);
+    return v;
+}
+
+static long long
+audit_rows(const char *login, const char *action, const char *outcome_and_more)
+{
+    char sql[320];
+
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM audit_log WHERE actor_login = $1 AND action = $2 AND %s",
+             outcome_and_more);
+    return sql_int(sql, login, action);
+}
+
+static long long
+add_user(const char *login, enum tc_role role, const char *commune, const char *province)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = conn_get();
+    const struct tc_user_new u = {.login = login,
+                                  .role = role,
+                                  .commune_code = commune,
+                                  .province_code = province,
+                                  .language = TC_LANG_EN};
+    long long id = 0;
+
+    if (tc_user_create(conn, E->gate, &u, PASSWORD, strlen(PASSWORD), &id, &err) != TC_OK)
+        fail_msg("tc_user_create %s: %s (%s)", login, err.msg, err.detail);
+    if (role == TC_ROLE_ESCROW) {
+        const struct tc_vault_kdf kdf = {.gate = E->gate, .cost = TC_PASSWORD_MINIMUM};
+
+        if (tc_escrow_create(conn, &kdf, id, province, PASSWORD, strlen(PASSWORD), &err) != TC_OK)
+            fail_msg("tc_escrow_create %s: %s", login, err.msg);
+    }
+    tc_db_release(E->pool, conn);
+    return id;
+}
+
+static void
+add_form(const char *file)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    char path[512], *xml;
+    struct tc_db_conn *conn = conn_get();
+    struct tc_form_model *model;
+    FILE *f = fopen(tc_test_source_path(file, path, sizeof(path)), "rb");
+    long len;
+
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    xml = malloc((size_t)len);
+    assert_int_equal(fread(xml, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    assert_int_equal(tc_form_load(xml, (size_t)len, &model, &err), TC_OK);
+    {
+        const struct tc_form_new fn = {.form_id = tc_form_id(model),
+                                       .version = tc_form_version(model),
+                                       .title = tc_form_title(model),
+                                       .xml = (const unsigned char *)xml,
+                                       .xml_len = (size_t)len,
+                                       .is_confidential = tc_form_is_confidential(model),
+                                       .has_protected = tc_form_has_protected_fields(model),
+                                       .publish = true};
+
+        if (tc_forms_insert(conn, &fn, NULL, &err) != TC_OK)
+            fail_msg("tc_forms_insert %s: %s", file, err.msg);
+    }
+    tc_form_model_free(model);
+    free(xml);
+    tc_db_release(E->pool, conn);
+}
+
+static void
+pick_communes(void)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = conn_get();
+    struct tc_arena *arena = tc_arena_create(1024);
+    struct tc_db_result *res;
+
+    assert_int_equal(tc_db_exec(conn,
+                                "SELECT a.code, a.province_code, b.code, b.province_code"
+                                " FROM communes a, communes b WHERE a.era = 'post2025'"
+                                " AND b.era = 'post2025' AND a.province_code < b.province_code"
+                                " ORDER BY a.code, b.code LIMIT 1",
+                                0, NULL, arena, &res, &err),
+                     TC_OK);
+    assert_int_equal(tc_db_rows(res), 1);
+    snprintf(E->commune_a, sizeof(E->commune_a), "%s", tc_db_value(res, 0, 0));
+    snprintf(E->province_a, sizeof(E->province_a), "%s", tc_db_value(res, 0, 1));
+    snprintf(E->commune_b, sizeof(E->commune_b), "%s", tc_db_value(res, 0, 2));
+    snprintf(E->province_b, sizeof(E->province_b), "%s", tc_db_value(res, 0, 3));
+    tc_arena_destroy(arena);
+    tc_db_release(E->pool, conn);
+}
+
+/* Unit `code` in `commune` with `member` granted its key through the escrow officer's. */
+static void
+add_unit(const char *code, const char *commune, long long escrow_id, long long member)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    const struct tc_vault_kdf kdf = {.gate = E->gate, .cost = TC_PASSWORD_MINIMUM};
+    struct tc_db_conn *conn = conn_get();
+    struct tc_unit_key *escrow = NULL, *key = NULL;
+    long long id = 0;
+
+    if (tc_unit_create(conn, code, code, commune, 0, &id, &err) != TC_OK)
+        fail_msg("tc_unit_create %s: %s", code, err.msg);
+    assert_int_equal(
+        tc_escrow_open(conn, &kdf, escrow_id, PASSWORD, strlen(PASSWORD), &escrow, &err), TC_OK);
+    assert_int_equal(tc_unit_key_from_escrow(conn, escrow, escrow_id, id, &key, &err), TC_OK);
+    assert_int_equal(
+        tc_unit_member_grant(conn, &kdf, id, key, member, PASSWORD, strlen(PASSWORD), &err), TC_OK);
+    tc_unit_key_free(key);
+    tc_unit_key_free(escrow);
+    tc_db_release(E->pool, conn);
+}
+
+/* A dctc_case intake of the fictitious VICTIM, born 1990; free text holds SECRET. */
+static void
+file_case(const struct session *s, char *code_out)
+{
+    char *xml = NULL, uuid[33];
+    unsigned char rnd[16];
+    struct reply r;
+    json_t *j;
+
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(uuid, sizeof(uuid), rnd, sizeof(rnd));
+    if (asprintf(
+            &xml,
+            "<data xmlns:jr=\"http://openrosa.org/javarosa\" id=\"dctc_case\" "
+            "version=\"2026112901\">"
+            "<start>2026-11-20T08:00:00.000+07:00</start><end>2026-11-20T08:30:00.000+07:00</end>"
+            "<today>2026-11-20</today><deviceid>browser</deviceid>"
+            "<case_code>DC-00000000</case_code><intake_date>2026-11-20</intake_date>"
+            "<intake_month>2026-11</intake_month>"
+            "<location><admin_era>post2025</admin_era><commune>post2025:%s</commune></location>"
+            "<intake><came_via>self</came_via><contact_mode>in_person</contact_mode></intake>"
+            "<reporter><reporter_name></reporter_name><reporter_phone></reporter_phone>"
+            "</reporter><consent_record>yes</consent_record>"
+            "<victim_identity><victim_name>" VICTIM "</victim_name>"
+            "<victim_birth_year>1990</victim_birth_year>"
+            "<victim_phone>0900000001</victim_phone>"
+            "<victim_village>Thôn Giả Định</victim_village>"
+            "<victim_address>Số 0 đường Hư Cấu</victim_address></victim_identity>"
+            "<victim><victim_sex>female</victim_sex><victim_age>36</victim_age>"
+            "<age_band_asked>16_59</age_band_asked><age_band>16_59</age_band>"
+            "<victim_ethnicity>01</victim_ethnicity><victim_em>no</victim_em>"
+            "<victim_disability>no</victim_disability><victim_pregnant>no</victim_pregnant>"
+            "</victim>"
+            "<violence><violence_forms>physical mental</violence_forms>"
+            "<violence_repeated>yes</violence_repeated><children_present>no</children_present>"
+            "<violence_desc>" SECRET "</violence_desc></violence>"
+            "<perpetrator><perp_relation>husband</perp_relation><perp_sex>male</perp_sex>"
+            "</perpetrator>"
+            "<risk><risk_factors>threats</risk_factors><risk_level>high</risk_level></risk>"
+            "<services_given><services>counselling</services>"
+            "<referral_notes></referral_notes></services_given><notes></notes>"
+            "<meta><instanceID>uuid:%s</instanceID></meta></data>",
+            E->commune_a, uuid) < 0)
+        fail_msg("out of memory");
+    http("POST", "/api/v1/cases", s, "application/xml", xml, &r);
+    expect(&r, 201);
+    j = json_loads(tc_strbuf_str(&r.body), 0, NULL);
+    assert_non_null(j);
+    snprintf(code_out, 12, "%s", json_string_value(json_object_get(j, "case_code")));
+    json_decref(j);
+    reply_free(&r);
+    free(xml);
+}
+
+/* ---- fixture ---- */
+
+static int
+group_setup(void **state)
+{
+    static struct env env;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn;
+    char key_path[256];
+
+    E = &env;
+    snprintf(env.dir, sizeof(env.dir), "/tmp/tc_casepages_XXXXXX");
+    if (mkdtemp(env.dir) == NULL)
+        return -1;
+    if (tc_test_db_open("casepages", 8, env.conninfo, sizeof(env.conninfo), &env.pool, &conn) != 0)
+        return -1;
+    tc_db_release(env.pool, conn);
+    snprintf(key_path, sizeof(key_path), "%s/keys/tincay.keys", env.dir);
+    if (tc_keyring_open(key_path, true, &env.ring, &err) != TC_OK)
+        return -1;
+    env.gate = tc_password_gate_create(4, 0, TC_PASSWORD_MINIMUM, &err);
+    env.auth = tc_auth_create(&(struct tc_auth_options){.cost = TC_PASSWORD_MINIMUM}, &err);
+    if (env.gate == NULL || env.auth == NULL)
+        return -1;
+    memset(&env.cfg, 0, sizeof(env.cfg));
+    snprintf(env.cfg.listen_host, sizeof(env.cfg.listen_host), "127.0.0.1");
+    snprintf(env.cfg.data_dir, sizeof(env.cfg.data_dir), "%s", env.dir);
+    env.cfg.threads = 4;
+    {
+        struct tc_server_options o = {.cfg = &env.cfg,
+                                      .pool = env.pool,
+                                      .keyring = env.ring,
+                                      .auth = env.auth,
+                                      .stop_wait_ms = 5000};
+
+        if (tc_server_start(&o, &env.srv, &err) != TC_OK)
+            return -1;
+    }
+    env.port = tc_server_port(env.srv);
+    pick_communes();
+    add_user("reviewer_a", TC_ROLE_REVIEWER, env.commune_a, NULL);
+    {
+        long long escrow_a = add_user("escrow_a", TC_ROLE_ESCROW, NULL, env.province_a);
+        long long escrow_b = add_user("escrow_b", TC_ROLE_ESCROW, NULL, env.province_b);
+        long long host_a = add_user("host_a", TC_ROLE_HOST, env.commune_a, NULL);
+        long long host_b = add_user("host_b", TC_ROLE_HOST, env.commune_b, NULL);
+
+        add_unit("UA", env.commune_a, escrow_a, host_a);
+        add_unit("UB", env.commune_b, escrow_b, host_b);
+    }
+    add_form("forms/dctc_case.xml");
+    add_form("forms/dctc_followup.xml");
+    *state = &env;
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    struct env *env = *state;
+
+    if (env == NULL)
+        return 0;
+    tc_server_stop(env->srv);
+    tc_auth_destroy(env->auth);
+    tc_password_gate_destroy(env->gate);
+    tc_keyring_close(env->ring);
+    tc_test_db_close(env->conninfo, env->pool, NULL);
+    return 0;
+}
+
+/* ---- tests ---- */
+
+static void
+host_lists_the_unit_cases(void **state)
+{
+    struct session host;
+    struct reply r;
+    char link[64];
+
+    (void)state;
+    log_in("host_a", &host);
+    file_case(&host, E->code1);
+    file_case(&host, E->code2);
+    http("GET", "/cases", &host, NULL, NULL, &r);
+    expect(&r, 200);
+    snprintf(link, sizeof(link), "href=\"/cases/%s\"", E->code1);
+    assert_true(has(&r, link));
+    snprintf(link, sizeof(link), "href=\"/cases/%s\"", E->code2);
+    assert_true(has(&r, link));
+    assert_true(has(&r, "physical mental")); /* a report field */
+    assert_true(has(&r, "href=\"/cases\"")); /* the navigation's link */
+    assert_false(has(&r, SECRET));
+    assert_false(has(&r, "Hư Cấu"));
+    reply_free(&r);
+    assert_true(audit_rows("host_a", "case.list", "outcome = 'ok'") >= 1);
+}
+
+static void
+case_opens_only_with_a_purpose_and_is_audited(void **state)
+{
+    struct session host;
+    struct reply r;
+    char path[64], csrf[TC_SESSION_TOKEN_MAX], body[256], link[64];
+    long long before;
+
+    (void)state;
+    log_in("host_a", &host);
+    snprintf(path, sizeof(path), "/cases/%s", E->code2);
+    before = audit_rows("host_a", "case.read", "outcome = 'ok'");
+    http("GET", path, &host, NULL, NULL, &r);
+    expect(&r, 200);
+    assert_true(has(&r, "name=\"purpose\""));
+    assert_false(has(&r, SECRET));
+    assert_false(has(&r, "Hư Cấu"));
+    page_csrf(&r, csrf, sizeof(csrf));
+    reply_free(&r);
+    assert_int_equal(audit_rows("host_a", "case.read", "outcome = 'ok'"), before);
+
+    /* No purpose, or one not in the list: no content, no read. */
+    snprintf(body, sizeof(body), "csrf=%s", csrf);
+    http("POST", path, &host, FORM_CT, body, &r);
+    expect(&r, 400);
+    assert_false(has(&r, SECRET));
+    reply_free(&r);
+    snprintf(body, sizeof(body), "csrf=%s&purpose=curiosity", csrf);
+    http("POST", path, &host, FORM_CT, body, &r);
+    expect(&r, 400);
+    reply_free(&r);
+    /* No CSRF field: refused. */
+    http("POST", path, &host, FORM_CT, "purpose=referral", &r);
+    expect(&r, 403);
+    assert_false(has(&r, SECRET));
+    reply_free(&r);
+    assert_int_equal(audit_rows("host_a", "case.read", "outcome = 'ok'"), before);
+
+    snprintf(body, sizeof(body), "csrf=%s&purpose=referral", csrf);
+    http("POST", path, &host, FORM_CT, body, &r);
+    expect(&r, 200);
+    assert_true(has(&r, SECRET));
+    assert_true(has(&r, "Hư Cấu"));
+    assert_true(has(&r, "This read has been recorded in the audit log (purpose: Referral)."));
+    assert_true(has(&r, "Possible earlier cases"));
+    snprintf(link, sizeof(link), "href=\"/cases/%s\"", E->code1);
+    assert_true(has(&r, link)); /* the earlier case of the same woman */
+    assert_true(has(&r, "name and birth year"));
+    assert_true(has(&r, "No attachment."));
+    assert_true(strstr(tc_strbuf_str(&r.headers), "no-store") != NULL);
+    reply_free(&r);
+    {
+        char sql[200];
+
+        snprintf(sql, sizeof(sql),
+                 "SELECT count(*) FROM audit_log WHERE actor_login = 'host_a'"
+                 " AND action = 'case.read' AND outcome = 'ok' AND object_id = $1"
+                 " AND purpose = $2");
+        assert_int_equal(sql_int(sql, E->code2, "referral"), 1);
+    }
+}
+
+static void
+vietnamese_notice(void **state)
+{
+    struct session host;
+    struct reply r;
+    char path[64], csrf[TC_SESSION_TOKEN_MAX], body[256];
+
+    (void)state;
+    log_in("host_a", &host);
+    snprintf(path, sizeof(path), "/cases/%s?lang=vi", E->code1);
+    http("GET", path, &host, NULL, NULL, &r);
+    expect(&r, 200);
+    page_csrf(&r, csrf, sizeof(csrf));
+    reply_free(&r);
+    snprintf(body, sizeof(body), "csrf=%s&purpose=follow-up", csrf);
+    snprintf(path, sizeof(path), "/cases/%s", E->code1);
+    http("POST", path, &host, FORM_CT, body, &r);
+    expect(&r, 200);
+    assert_true(has(&r, "Lần xem này đã được ghi vào nhật ký kiểm tra (lý do: Theo dõi)."));
+    reply_free(&r);
+    /* Back to English for the other tests' account. */
+    http("GET", "/cases?lang=en", &host, NULL, NULL, &r);
+    reply_free(&r);
+}
+
+static void
+other_unit_gets_404_reviewer_403(void **state)
+{
+    struct session host_b, reviewer;
+    struct reply r;
+    char path[64];
+
+    (void)state;
+    snprintf(path, sizeof(path), "/cases/%s", E->code1);
+    log_in("host_b", &host_b);
+    http("GET", path, &host_b, NULL, NULL, &r);
+    expect(&r, 404);
+    assert_false(has(&r, SECRET));
+    reply_free(&r);
+    http("GET", "/cases/DC-ffffffff", &host_b, NULL, NULL, &r);
+    expect(&r, 404);
+    reply_free(&r);
+    http("GET", "/cases", &host_b, NULL, NULL, &r);
+    expect(&r, 200);
+    assert_false(has(&r, E->code1));
+    reply_free(&r);
+    assert_true(audit_rows("host_b", "case.read", "outcome = 'denied'") >= 2);
+
+    log_in("reviewer_a", &reviewer);
+    http("GET", "/cases", &reviewer, NULL, NULL, &r);
+    expect(&r, 403);
+    assert_false(has(&r, E->code1));
+    assert_false(has(&r, "href=\"/cases\""));
+    reply_free(&r);
+    http("GET", path, &reviewer, NULL, NULL, &r);
+    expect(&r, 403);
+    reply_free(&r);
+    assert_true(audit_rows("reviewer_a", "case.list", "outcome = 'denied'") >= 1);
+    assert_true(audit_rows("reviewer_a", "case.read", "outcome = 'denied'") >= 1);
+}
+
+static void
+escrow_reads_the_province_case(void **state)
+{
+    struct session escrow;
+    struct reply r;
+    char path[64], csrf[TC_SESSION_TOKEN_MAX], body[256];
+
+    (void)state;
+    log_in("escrow_a", &escrow);
+    http("GET", "/cases", &escrow, NULL, NULL, &r);
+    expect(&r, 200);
+    assert_true(has(&r, E->code1));
+    reply_free(&r);
+    snprintf(path, sizeof(path), "/cases/%s", E->code1);
+    http("GET", path, &escrow, NULL, NULL, &r);
+    expect(&r, 200);
+    page_csrf(&r, csrf, sizeof(csrf));
+    reply_free(&r);
+    snprintf(body, sizeof(body), "csrf=%s&purpose=review", csrf);
+    http("POST", path, &escrow, FORM_CT, body, &r);
+    expect(&r, 200);
+    assert_true(has(&r, SECRET));
+    assert_false(has(&r, "Possible earlier cases")); /* hints are for the unit's members */
+    reply_free(&r);
+    log_in("escrow_b", &escrow);
+    http("GET", path, &escrow, NULL, NULL, &r);
+    expect(&r, 404);
+    reply_free(&r);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(host_lists_the_unit_cases),
+        cmocka_unit_test(case_opens_only_with_a_purpose_and_is_audited),
+        cmocka_unit_test(vietnamese_notice),
+        cmocka_unit_test(other_unit_gets_404_reviewer_403),
+        cmocka_unit_test(escrow_reads_the_province_case),
+    };
+
+    if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+        return 1;
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
