@@ -32,7 +32,7 @@ test('an admin adds a reviewer, who logs in with the password shown once', async
     const row = await page.$$eval('tbody tr', (rows) => rows
         .map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent.trim()))
         .find((cells) => cells[0] === 'lan.reviewer'));
-    assert.deepEqual(row.slice(0, 4), ['lan.reviewer', 'Lò Thị Lan', 'Người thẩm định', '03388']);
+    assert.deepEqual(row.slice(0, 4), ['lan.reviewer', 'Lò Thị Lan', 'Người rà soát', '03388']);
     assert.match(row[4], /^\d{2}\/\d{2}\/\d{4}$/);
     assert.equal(row[5], 'đang hoạt động');
     await screenshot(page, 'admin-users.png');
@@ -52,7 +52,7 @@ test('an admin adds a reviewer, who logs in with the password shown once', async
     await newcomer.goto(`${BASE}/login`);
     await submitLogin(newcomer, 'lan.reviewer', password);
     assert.equal(await heading(newcomer), 'Trang chủ');
-    assert.equal(await newcomer.textContent('.who-role'), 'Người thẩm định');
+    assert.equal(await newcomer.textContent('.who-role'), 'Người rà soát');
     // A reviewer has no user administration: not in the menu, and refused at the URL.
     const nav = await newcomer.$$eval('nav.main-nav a', (links) => links.map((a) => a.textContent));
     assert.equal(nav.includes('Người dùng'), false);

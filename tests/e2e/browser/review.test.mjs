@@ -34,7 +34,7 @@ test('a reviewer reads the ranked queue and a group\'s score, and proposes suppo
     const page = await freshPage(browser);
     await logIn(page, 'demo.reviewer', demoPassword('demo.reviewer'));
     await page.click('nav.main-nav a[href="/review"]');
-    assert.equal(await heading(page), 'Thẩm định');
+    assert.equal(await heading(page), 'Rà soát');
     // The reviewer's own commune is shown without asking.
     assert.equal(await page.inputValue('#f-commune'), COMMUNE);
     const rows = await page.$$eval('table.queue tbody tr', (trs) => trs.map((tr) =>
