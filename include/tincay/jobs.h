@@ -45,4 +45,19 @@ enum tc_status tc_job_finish(struct tc_db_conn *conn, long long id, const char *
 enum tc_status tc_job_requeue_stale(struct tc_db_conn *conn, unsigned int stale_s, size_t *n_out,
                                     struct tc_error *err);
 
+/* A job as people waiting on it see it. Strings live in the arena of tc_jobs_recent. */
+struct tc_job_status {
+    long long id;
+    const char *kind, *state; /* state: queued, running, done or failed */
+    long long done, total;    /* total < 0: not known yet */
+    int attempts;
+    const char *last_error;  /* NULL when none */
+    const char *created_at;  /* ISO 8601, UTC */
+    const char *finished_at; /* NULL until it ends */
+};
+
+/* The `limit` newest jobs, newest first, for progress pages. */
+enum tc_status tc_jobs_recent(struct tc_db_conn *conn, size_t limit, struct tc_arena *arena,
+                              struct tc_job_status **rows_out, size_t *n_out, struct tc_error *err);
+
 #endif /* TC_JOBS_H */

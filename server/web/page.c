@@ -34,6 +34,7 @@ static const struct nav_entry {
     {"/review", TC_N_("Review"), TC_ACT_SCORE_READ},
     {"/reports", TC_N_("Reports"), TC_ACT_REPORT_READ},
     {"/cases", TC_N_("Case log"), TC_ACT_CASE_LIST},
+    {"/admin/jobs", TC_N_("Background work"), TC_ACT_NORMS_MANAGE},
     {"/admin/audit", TC_N_("Audit log"), TC_ACT_AUDIT_READ},
     {"/account/password", TC_N_("Change password"), -1},
 };

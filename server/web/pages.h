@@ -30,6 +30,8 @@ enum tc_status tc_page_users_post(struct tc_request *req, struct tc_response *re
                                   struct tc_error *err);
 enum tc_status tc_page_user_disable(struct tc_request *req, struct tc_response *resp,
                                     struct tc_error *err);
+/* GET /admin/jobs: background work and its progress (admin, and roles that read scores). */
+enum tc_status tc_page_jobs(struct tc_request *req, struct tc_response *resp, struct tc_error *err);
 enum tc_status tc_page_audit(struct tc_request *req, struct tc_response *resp,
                              struct tc_error *err);
 enum tc_status tc_page_audit_verify(struct tc_request *req, struct tc_response *resp,

@@ -30,6 +30,12 @@ static const char SQL_REQUEUE[] =
     "UPDATE jobs SET state = 'queued', locked_by = NULL, last_error = 'worker went silent'"
     " WHERE state = 'running' AND locked_at < now() - make_interval(secs => $1::int)";
 
+static const char SQL_RECENT[] =
+    "SELECT id, kind, state, progress_done, coalesce(progress_total, -1), attempts, last_error,"
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    " FROM jobs ORDER BY id DESC LIMIT $1::int";
+
 static enum tc_status
 with_arena(struct tc_arena **arena, struct tc_error *err)
 {
@@ -137,4 +143,37 @@ tc_job_requeue_stale(struct tc_db_conn *conn, unsigned int stale_s, size_t *n_ou
 
     snprintf(a, sizeof(a), "%u", stale_s);
     return exec_small(conn, SQL_REQUEUE, 1, p, n_out, err);
+}
+
+enum tc_status
+tc_jobs_recent(struct tc_db_conn *conn, size_t limit, struct tc_arena *arena,
+               struct tc_job_status **rows_out, size_t *n_out, struct tc_error *err)
+{
+    char lim[24];
+    const char *p[] = {lim};
+    struct tc_db_result *res;
+    struct tc_job_status *rows;
+    enum tc_status st;
+    size_t n;
+
+    snprintf(lim, sizeof(lim), "%zu", limit);
+    if ((st = tc_db_exec(conn, SQL_RECENT, 1, p, arena, &res, err)) != TC_OK)
+        return st;
+    n = tc_db_rows(res);
+    if ((rows = tc_arena_calloc(arena, n + 1, sizeof(*rows))) == NULL)
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    /* The values stay valid as long as the result, which lives in `arena` too. */
+    for (size_t i = 0; i < n; i++)
+        rows[i] = (struct tc_job_status){.id = tc_db_int(res, i, 0, 0),
+                                         .kind = tc_db_value(res, i, 1),
+                                         .state = tc_db_value(res, i, 2),
+                                         .done = tc_db_int(res, i, 3, 0),
+                                         .total = tc_db_int(res, i, 4, -1),
+                                         .attempts = (int)tc_db_int(res, i, 5, 0),
+                                         .last_error = tc_db_value(res, i, 6),
+                                         .created_at = tc_db_value(res, i, 7),
+                                         .finished_at = tc_db_value(res, i, 8)};
+    *rows_out = rows;
+    *n_out = n;
+    return TC_OK;
 }

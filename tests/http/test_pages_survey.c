@@ -24,6 +24,7 @@
 #include "tincay/config.h"
 #include "tincay/db.h"
 #include "tincay/forms.h"
+#include "tincay/jobs.h"
 #include "tincay/migrate.h"
 #include "tincay/strbuf.h"
 #include "tincay/submissions.h"
@@ -463,6 +464,42 @@ cases_stay_out_of_the_submission_pages(void **state)
     reply_free(&r);
 }
 
+/* Long work shows its progress to the admin and to reviewers; collectors see none of it. */
+static void
+background_work_shows_its_progress(void **state)
+{
+    struct env *env = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = tc_db_acquire(env->pool, 5000, &err);
+    struct tc_arena *arena = tc_arena_create(1024);
+    struct tc_job job;
+    char auth[512];
+    const char *adm[] = {basic("adm", auth, sizeof(auth)), NULL};
+    struct reply r;
+    long long id = 0;
+
+    assert_non_null(conn);
+    assert_int_equal(tc_job_enqueue(conn, "rescore", NULL, &id, &err), TC_OK);
+    assert_int_equal(tc_job_take(conn, "rescore", "test", arena, &job, &err), TC_OK);
+    assert_int_equal(tc_job_progress(conn, id, 250, 1000, &err), TC_OK);
+    tc_db_release(env->pool, conn);
+    tc_arena_destroy(arena);
+
+    http(env->port, "GET", "/admin/jobs", adm, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "<progress max=\"1000\" value=\"250\">"));
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "250 / 1000"));
+    reply_free(&r);
+    const char *rev[] = {basic("rev", auth, sizeof(auth)), NULL};
+    http(env->port, "GET", "/admin/jobs", rev, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    const char *col[] = {basic("col", auth, sizeof(auth)), NULL};
+    http(env->port, "GET", "/admin/jobs", col, NULL, 0, &r);
+    assert_int_equal(r.status, 403);
+    reply_free(&r);
+}
+
 int
 main(void)
 {
@@ -473,6 +510,7 @@ main(void)
         cmocka_unit_test(an_upload_by_cookie_needs_the_csrf_token),
         cmocka_unit_test(attachments_follow_the_policy),
         cmocka_unit_test(cases_stay_out_of_the_submission_pages),
+        cmocka_unit_test(background_work_shows_its_progress),
     };
 
     if (sodium_init() < 0)

@@ -217,11 +217,11 @@ test('a reviewer filters the submissions, opens one and changes its review state
     await page.fill('#f-comment', 'Đủ điều kiện, đã xác minh tại bản.');
     const saved = await post(page, `form[action="/submissions/${id}/review"] button[type="submit"]`);
     assert.equal(saved.status(), 200);
-    assert.equal(await page.textContent('#review-state'), 'đã duyệt');
+    assert.equal(await page.textContent('#review-state'), 'đã phê duyệt');
     const history = await page.$$eval('#review-history tbody tr', (trs) => trs
         .map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent.trim())));
     const last = history[history.length - 1];
-    assert.deepEqual(last.slice(1), ['e2e.reviewer', stateLabel, 'đã duyệt',
+    assert.deepEqual(last.slice(1), ['e2e.reviewer', stateLabel, 'đã phê duyệt',
         'Đủ điều kiện, đã xác minh tại bản.']);
 
     // Without a state or a comment there is nothing to save.
