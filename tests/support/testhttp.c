@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -46,7 +47,10 @@ tc_test_http(unsigned int port, const struct tc_test_request *req, struct tc_tes
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+    if (strcmp(req->method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
     if (req->login != NULL) {
         snprintf(userpwd, sizeof(userpwd), "%s:%s", req->login, req->password);
         curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -63,6 +67,16 @@ tc_test_http(unsigned int port, const struct tc_test_request *req, struct tc_tes
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(c);
+}
+
+void
+tc_test_send(unsigned int port, const char *method, const char *path, const char *const *headers,
+             const char *body, struct tc_test_reply *r)
+{
+    tc_test_http(
+        port,
+        &(struct tc_test_request){.method = method, .path = path, .headers = headers, .body = body},
+        r);
 }
 
 void
@@ -88,6 +102,26 @@ tc_test_json(const struct tc_test_reply *r)
     if (j == NULL)
         fail_msg("not JSON (%s): %.400s", jerr.text, tc_strbuf_str(&r->body));
     return j;
+}
+
+const char *
+tc_test_header_value(const struct tc_test_reply *r, const char *name)
+{
+    static _Thread_local char value[1024];
+    const char *h = tc_strbuf_str(&r->headers);
+    size_t n = strlen(name);
+
+    for (const char *line = h; *line != '\0'; line = strchr(line, '\n') + 1) {
+        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
+            size_t len = strcspn(line + n + 1, "\r\n");
+
+            snprintf(value, sizeof(value), "%.*s", (int)len, line + n + 1);
+            return value + strspn(value, " ");
+        }
+        if (strchr(line, '\n') == NULL)
+            break;
+    }
+    return NULL;
 }
 
 bool

@@ -35,8 +35,13 @@ struct tc_test_request {
     const char *body;
 };
 
-/* Send `req` to 127.0.0.1:`port` and fill `r` (always, for tc_test_reply_free). */
+/* Send `req` to 127.0.0.1:`port` and fill `r` (always, for tc_test_reply_free). HEAD reads
+ * no body. */
 void tc_test_http(unsigned int port, const struct tc_test_request *req, struct tc_test_reply *r);
+
+/* tc_test_http without Basic auth: `headers` (NULL-terminated, or NULL) and `body` (or NULL). */
+void tc_test_send(unsigned int port, const char *method, const char *path,
+                  const char *const *headers, const char *body, struct tc_test_reply *r);
 
 /* Release the buffers of `r`. */
 void tc_test_reply_free(struct tc_test_reply *r);
@@ -46,6 +51,12 @@ void tc_test_expect(const struct tc_test_reply *r, long status);
 
 /* The body of `r` as JSON (the caller decrefs it); fails the test when it is not JSON. */
 json_t *tc_test_json(const struct tc_test_reply *r);
+
+/*
+ * The value of response header `name` (case-insensitive, leading blanks skipped), or NULL;
+ * in a buffer of the calling thread that the next call overwrites.
+ */
+const char *tc_test_header_value(const struct tc_test_reply *r, const char *name);
 
 /* Whether the header lines of `r` contain `text`, ignoring case. */
 bool tc_test_header_has(const struct tc_test_reply *r, const char *text);
