@@ -22,8 +22,8 @@
 #include "tincay/password.h"
 #include "tincay/status.h"
 
-static size_t
-collect(char *data, size_t size, size_t n, void *sb)
+size_t
+tc_test_collect(char *data, size_t size, size_t n, void *sb)
 {
     tc_strbuf_append(sb, data, size * n);
     return size * n;
@@ -43,9 +43,9 @@ tc_test_http(unsigned int port, const struct tc_test_request *req, struct tc_tes
     snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, req->path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tc_test_collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tc_test_collect);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
     if (strcmp(req->method, "HEAD") == 0)
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);

@@ -22,6 +22,9 @@ struct tc_test_reply {
     struct tc_strbuf headers;
 };
 
+/* A libcurl write or header callback appending to the struct tc_strbuf given as its data. */
+size_t tc_test_collect(char *data, size_t size, size_t n, void *sb);
+
 /*
  * One request. `login` and `password` (both or neither) go as Basic auth; `headers` is a
  * NULL-terminated list of "Name: value" lines (or NULL); `body` is sent as is (or NULL).
