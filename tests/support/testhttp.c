@@ -60,7 +60,8 @@ tc_test_http(unsigned int port, const struct tc_test_request *req, struct tc_tes
         hdrs = curl_slist_append(hdrs, req->headers[i]);
     if (req->body != NULL) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(req->body));
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)(req->body_len > 0 ? req->body_len : strlen(req->body)));
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     assert_int_equal(curl_easy_perform(c), CURLE_OK);

@@ -27,7 +27,8 @@ size_t tc_test_collect(char *data, size_t size, size_t n, void *sb);
 
 /*
  * One request. `login` and `password` (both or neither) go as Basic auth; `headers` is a
- * NULL-terminated list of "Name: value" lines (or NULL); `body` is sent as is (or NULL).
+ * NULL-terminated list of "Name: value" lines (or NULL); `body` is sent as is (or NULL),
+ * `body_len` bytes of it (0: up to its NUL).
  */
 struct tc_test_request {
     const char *method;
@@ -36,6 +37,7 @@ struct tc_test_request {
     const char *password;
     const char *const *headers;
     const char *body;
+    size_t body_len;
 };
 
 /* Send `req` to 127.0.0.1:`port` and fill `r` (always, for tc_test_reply_free). HEAD reads
