@@ -160,6 +160,36 @@ tc_test_login(unsigned int port, const char *login, const char *password, char *
     tc_test_reply_free(&r);
 }
 
+long
+tc_test_session_login(unsigned int port, const char *login, const char *password,
+                      struct tc_test_session *s)
+{
+    static const char *const json_headers[] = {"Content-Type: application/json", NULL};
+    json_t *creds = json_pack("{s:s, s:s}", "login", login, "password", password);
+    char *body = json_dumps(creds, 0);
+    struct tc_test_reply r;
+    const char *cookie;
+    json_t *j;
+    long status;
+
+    tc_test_send(port, "POST", "/api/v1/session", json_headers, body, &r);
+    free(body);
+    json_decref(creds);
+    if ((status = r.status) != 200) {
+        tc_test_reply_free(&r);
+        return status;
+    }
+    cookie = strstr(tc_strbuf_str(&r.headers), TC_AUTH_COOKIE "=");
+    assert_non_null(cookie);
+    cookie += strlen(TC_AUTH_COOKIE) + 1;
+    snprintf(s->token, sizeof(s->token), "%.*s", (int)strcspn(cookie, ";\r\n"), cookie);
+    j = tc_test_json(&r);
+    snprintf(s->csrf, sizeof(s->csrf), "%s", json_string_value(json_object_get(j, "csrf")));
+    json_decref(j);
+    tc_test_reply_free(&r);
+    return 0;
+}
+
 int
 tc_test_server_open(struct tc_test_server *s, const char *name, struct tc_db_conn **conn_out)
 {

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "auth.h"
 #include "tincay/config.h"
 #include "tincay/strbuf.h"
 
@@ -72,6 +73,19 @@ bool tc_test_header_has(const struct tc_test_reply *r, const char *text);
  */
 void tc_test_login(unsigned int port, const char *login, const char *password, char *cookie,
                    size_t cookie_size, char *csrf, size_t csrf_size);
+
+/* A logged-in account: its session cookie's token and its CSRF token. */
+struct tc_test_session {
+    char token[TC_SESSION_TOKEN_MAX];
+    char csrf[TC_SESSION_TOKEN_MAX];
+};
+
+/*
+ * Log in through POST /api/v1/session on `port` and fill `s`. Returns 0, or the HTTP status
+ * when the login is refused.
+ */
+long tc_test_session_login(unsigned int port, const char *login, const char *password,
+                           struct tc_test_session *s);
 
 struct tc_db_pool;
 struct tc_db_conn;
