@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -29,16 +30,61 @@ tc_test_collect(char *data, size_t size, size_t n, void *sb)
     return size * n;
 }
 
+/* The multipart body of `parts`, owned by `c`'s caller (curl_mime_free). */
+static curl_mime *
+mime_of(CURL *c, const struct tc_test_part *parts, size_t n_parts)
+{
+    curl_mime *mime = curl_mime_init(c);
+
+    for (size_t i = 0; i < n_parts; i++) {
+        curl_mimepart *p = curl_mime_addpart(mime);
+
+        curl_mime_name(p, parts[i].name);
+        curl_mime_data(p, parts[i].data, parts[i].len);
+        if (parts[i].filename != NULL)
+            curl_mime_filename(p, parts[i].filename);
+        if (parts[i].type != NULL)
+            curl_mime_type(p, parts[i].type);
+    }
+    return mime;
+}
+
+/* Method, Basic credentials and body of `req` onto `c`; the multipart body goes to *mime. */
+static void
+set_request(CURL *c, const struct tc_test_request *req, char *userpwd, size_t size,
+            curl_mime **mime)
+{
+    if (strcmp(req->method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+    if (req->login != NULL) {
+        snprintf(userpwd, size, "%s:%s", req->login, req->password);
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+    }
+    if (req->parts != NULL) {
+        *mime = mime_of(c, req->parts, req->n_parts);
+        curl_easy_setopt(c, CURLOPT_MIMEPOST, *mime);
+    } else if (req->body != NULL) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)(req->body_len > 0 ? req->body_len : strlen(req->body)));
+    }
+}
+
 void
 tc_test_http(unsigned int port, const struct tc_test_request *req, struct tc_test_reply *r)
 {
     CURL *c = curl_easy_init();
+    curl_mime *mime = NULL;
     struct curl_slist *hdrs = NULL;
-    char url[512], userpwd[128];
+    char url[2048], userpwd[256];
+    struct timespec t0, t1;
 
     assert_non_null(c);
     memset(r, 0, sizeof(*r));
-    r->body = (struct tc_strbuf)TC_STRBUF_INIT(8u << 20);
+    r->body = (struct tc_strbuf)TC_STRBUF_INIT(1u << 24);
     r->headers = (struct tc_strbuf)TC_STRBUF_INIT(1u << 16);
     snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, req->path);
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -47,25 +93,16 @@ tc_test_http(unsigned int port, const struct tc_test_request *req, struct tc_tes
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tc_test_collect);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
-    if (strcmp(req->method, "HEAD") == 0)
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    else
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
-    if (req->login != NULL) {
-        snprintf(userpwd, sizeof(userpwd), "%s:%s", req->login, req->password);
-        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
-    }
+    set_request(c, req, userpwd, sizeof(userpwd), &mime);
     for (size_t i = 0; req->headers != NULL && req->headers[i] != NULL; i++)
         hdrs = curl_slist_append(hdrs, req->headers[i]);
-    if (req->body != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)(req->body_len > 0 ? req->body_len : strlen(req->body)));
-    }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    r->ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_mime_free(mime);
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(c);
 }

@@ -16,9 +16,10 @@
  * migrated test database (tc_test_db_open).
  */
 
-/* A response: status, raw header lines and body. Freed by tc_test_reply_free. */
+/* A response: status, time taken, raw header lines and body. Freed by tc_test_reply_free. */
 struct tc_test_reply {
     long status;
+    double ms;
     struct tc_strbuf body;
     struct tc_strbuf headers;
 };
@@ -26,10 +27,18 @@ struct tc_test_reply {
 /* A libcurl write or header callback appending to the struct tc_strbuf given as its data. */
 size_t tc_test_collect(char *data, size_t size, size_t n, void *sb);
 
+/* One part of a multipart/form-data body; `filename` and `type` may be NULL. */
+struct tc_test_part {
+    const char *name, *filename, *type;
+    const void *data;
+    size_t len;
+};
+
 /*
  * One request. `login` and `password` (both or neither) go as Basic auth; `headers` is a
  * NULL-terminated list of "Name: value" lines (or NULL); `body` is sent as is (or NULL),
- * `body_len` bytes of it (0: up to its NUL).
+ * `body_len` bytes of it (0: up to its NUL), unless `parts` (`n_parts` of them) make it
+ * multipart/form-data.
  */
 struct tc_test_request {
     const char *method;
@@ -39,6 +48,8 @@ struct tc_test_request {
     const char *const *headers;
     const char *body;
     size_t body_len;
+    const struct tc_test_part *parts;
+    size_t n_parts;
 };
 
 /* Send `req` to 127.0.0.1:`port` and fill `r` (always, for tc_test_reply_free). HEAD reads
