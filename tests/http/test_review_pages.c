@@ -16,9 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
 #include <jansson.h>
-#include <sodium.h>
 
 #include "auth.h"
 #include "http.h"
@@ -27,9 +25,6 @@
 #include "tincay/arena.h"
 #include "tincay/config.h"
 #include "tincay/db.h"
-#include "tincay/demo.h"
-#include "tincay/keyfile.h"
-#include "tincay/password.h"
 #include "tincay/strbuf.h"
 
 #define PASSWORD     "demo password for http"
@@ -100,24 +95,8 @@ static int
 group_setup(void **state)
 {
     static struct tc_test_server env;
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
-    struct tc_db_conn *conn;
-    struct tc_password_gate *gate;
-    struct tc_demo demo;
-    char forms[1024];
 
-    if (tc_test_server_open(&env, "review_pages", &conn) != 0)
-        return -1;
-    gate = tc_password_gate_create(1, 60000, TC_PASSWORD_MINIMUM, &err);
-    if (gate == NULL ||
-        tc_demo_load(conn, gate, env.ring, tc_test_source_path("forms", forms, sizeof(forms)), 2026,
-                     PASSWORD, &demo, &err) != TC_OK) {
-        fprintf(stderr, "demo: %s (%s)\n", err.msg, err.detail);
-        return -1;
-    }
-    tc_password_gate_destroy(gate);
-    tc_db_release(env.pool, conn);
-    if (tc_test_server_start(&env) != 0)
+    if (tc_test_server_demo(&env, "review_pages", PASSWORD) != 0)
         return -1;
     *state = &env;
     return 0;

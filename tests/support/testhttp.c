@@ -19,6 +19,7 @@
 #include "http.h"
 #include "testlib.h"
 #include "tincay/db.h"
+#include "tincay/demo.h"
 #include "tincay/keyfile.h"
 #include "tincay/password.h"
 #include "tincay/status.h"
@@ -269,6 +270,29 @@ tc_test_server_start(struct tc_test_server *s)
     }
     s->port = tc_server_port(s->srv);
     return 0;
+}
+
+int
+tc_test_server_demo(struct tc_test_server *s, const char *name, const char *password)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn;
+    struct tc_password_gate *gate;
+    struct tc_demo demo;
+    char forms[1024];
+
+    if (tc_test_server_open(s, name, &conn) != 0)
+        return -1;
+    gate = tc_password_gate_create(1, 60000, TC_PASSWORD_MINIMUM, &err);
+    if (gate == NULL ||
+        tc_demo_load(conn, gate, s->ring, tc_test_source_path("forms", forms, sizeof(forms)), 2026,
+                     password, &demo, &err) != TC_OK) {
+        fprintf(stderr, "demo: %s (%s)\n", err.msg, err.detail);
+        return -1;
+    }
+    tc_password_gate_destroy(gate);
+    tc_db_release(s->pool, conn);
+    return tc_test_server_start(s);
 }
 
 void

@@ -126,6 +126,12 @@ int tc_test_server_open(struct tc_test_server *s, const char *name, struct tc_db
 /* Start the daemon of `s` on 127.0.0.1, port 0, four threads. Returns 0, or -1 after printing. */
 int tc_test_server_start(struct tc_test_server *s);
 
+/*
+ * tc_test_server_open, the demo data of the shipped forms for 2026 (every demo account with
+ * `password`), then tc_test_server_start. Returns 0, or -1 after printing why.
+ */
+int tc_test_server_demo(struct tc_test_server *s, const char *name, const char *password);
+
 /* Stop and release everything of `s` and drop its database. */
 void tc_test_server_close(struct tc_test_server *s);
 
