@@ -52,8 +52,10 @@ struct tc_test_request {
     size_t n_parts;
 };
 
-/* Send `req` to 127.0.0.1:`port` and fill `r` (always, for tc_test_reply_free). HEAD reads
- * no body. */
+/*
+ * Send `req` to 127.0.0.1:`port` and fill `r` (always, for tc_test_reply_free); HEAD reads no
+ * body. A transfer that fails (no connection, timeout) fails the test.
+ */
 void tc_test_http(unsigned int port, const struct tc_test_request *req, struct tc_test_reply *r);
 
 /* tc_test_http without Basic auth: `headers` (NULL-terminated, or NULL) and `body` (or NULL). */
