@@ -32,6 +32,7 @@
 
 #include "auth.h"
 #include "http.h"
+#include "testhttp.h"
 #include "testlib.h"
 #include "tincay/app_users.h"
 #include "tincay/arena.h"
@@ -50,18 +51,6 @@
 #define NEW_PASSWORD "a brand new horse staple"
 #define MARK         "ZZMARKER-"
 #define N_ROLES      11
-
-struct reply {
-    long status;
-    struct tc_strbuf body;
-    struct tc_strbuf headers;
-};
-
-/* A logged-in account: its cookie and CSRF token. */
-struct session {
-    char token[TC_SESSION_TOKEN_MAX];
-    char csrf[TC_SESSION_TOKEN_MAX];
-};
 
 struct env {
     char conninfo[256];
@@ -86,114 +75,33 @@ static struct env *E;
 
 /* ---- HTTP ---- */
 
-static size_t
-collect(char *data, size_t size, size_t n, void *sb)
-{
-    tc_strbuf_append(sb, data, size * n);
-    return size * n;
-}
-
 static void
-http(unsigned int port, const char *method, const char *path, const struct session *s,
-     const char *content_type, const char *body, struct reply *r)
+http(unsigned int port, const char *method, const char *path, const struct tc_test_session *s,
+     const char *content_type, const char *body, struct tc_test_reply *r)
 {
-    CURL *c = curl_easy_init();
-    struct curl_slist *hdrs = NULL;
-    char url[512], h[256];
+    char cookie[256], csrf[256], type[256];
+    const char *headers[4] = {NULL};
+    size_t n = 0;
 
-    assert_non_null(c);
-    memset(r, 0, sizeof(*r));
-    r->body = (struct tc_strbuf)TC_STRBUF_INIT(1u << 24);
-    r->headers = (struct tc_strbuf)TC_STRBUF_INIT(1u << 16);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (s != NULL) {
-        snprintf(h, sizeof(h), "Cookie: %s=%s", TC_AUTH_COOKIE, s->token);
-        hdrs = curl_slist_append(hdrs, h);
-        snprintf(h, sizeof(h), "%s: %s", TC_AUTH_CSRF_FIELD, s->csrf);
-        hdrs = curl_slist_append(hdrs, h);
+        snprintf(cookie, sizeof(cookie), "Cookie: %s=%s", TC_AUTH_COOKIE, s->token);
+        snprintf(csrf, sizeof(csrf), "%s: %s", TC_AUTH_CSRF_FIELD, s->csrf);
+        headers[n++] = cookie;
+        headers[n++] = csrf;
     }
     if (content_type != NULL) {
-        snprintf(h, sizeof(h), "Content-Type: %s", content_type);
-        hdrs = curl_slist_append(hdrs, h);
+        snprintf(type, sizeof(type), "Content-Type: %s", content_type);
+        headers[n++] = type;
     }
-    if (body != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    } else if (strcmp(method, "POST") == 0) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
+    if (body == NULL && strcmp(method, "POST") == 0)
+        body = "";
+    tc_test_send(port, method, path, headers, body, r);
 }
 
 static void
-reply_free(struct reply *r)
+log_in(const char *login, struct tc_test_session *s)
 {
-    tc_strbuf_cleanup(&r->body);
-    tc_strbuf_cleanup(&r->headers);
-}
-
-static json_t *
-parse_json(const struct reply *r)
-{
-    json_error_t jerr;
-    json_t *j = json_loads(tc_strbuf_str(&r->body), 0, &jerr);
-
-    if (j == NULL)
-        fail_msg("not JSON (%s): %ld %s", jerr.text, r->status, tc_strbuf_str(&r->body));
-    return j;
-}
-
-static void
-expect(const struct reply *r, long status)
-{
-    if (r->status != status)
-        fail_msg("expected %ld, got %ld: %s", status, r->status, tc_strbuf_str(&r->body));
-}
-
-/* Log in on `port`; the cookie and CSRF token go to `s`. 0, or the HTTP status on failure. */
-static long
-log_in_as(unsigned int port, const char *login, const char *password, struct session *s)
-{
-    char body[256];
-    const char *h, *cookie;
-    struct reply r;
-    json_t *j;
-    long status;
-
-    snprintf(body, sizeof(body), "{\"login\": \"%s\", \"password\": \"%s\"}", login, password);
-    http(port, "POST", "/api/v1/session", NULL, "application/json", body, &r);
-    if ((status = r.status) != 200) {
-        reply_free(&r);
-        return status;
-    }
-    h = tc_strbuf_str(&r.headers);
-    cookie = strstr(h, TC_AUTH_COOKIE "=");
-    assert_non_null(cookie);
-    cookie += strlen(TC_AUTH_COOKIE) + 1;
-    snprintf(s->token, sizeof(s->token), "%.*s", (int)strcspn(cookie, ";\r\n"), cookie);
-    j = parse_json(&r);
-    snprintf(s->csrf, sizeof(s->csrf), "%s", json_string_value(json_object_get(j, "csrf")));
-    json_decref(j);
-    reply_free(&r);
-    return 0;
-}
-
-static void
-log_in(const char *login, struct session *s)
-{
-    long st = log_in_as(E->port, login, PASSWORD, s);
+    long st = tc_test_session_login(E->port, login, PASSWORD, s);
 
     if (st != 0)
         fail_msg("login of %s: %ld", login, st);
@@ -399,25 +307,26 @@ case_xml(const char *code, const char *name, const char *tag)
 
 /* File a case as `s`; its assigned code into `code_out` (12 bytes). */
 static void
-file_case(const struct session *s, const char *code, const char *name, const char *tag,
+file_case(const struct tc_test_session *s, const char *code, const char *name, const char *tag,
           char *code_out)
 {
     char *xml = case_xml(code, name, tag);
-    struct reply r;
+    struct tc_test_reply r;
     json_t *j;
 
     http(E->port, "POST", "/api/v1/cases", s, "application/xml", xml, &r);
-    expect(&r, 201);
-    j = parse_json(&r);
+    tc_test_expect(&r, 201);
+    j = tc_test_json(&r);
     snprintf(code_out, 12, "%s", json_string_value(json_object_get(j, "case_code")));
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     free(xml);
 }
 
 /* GET a case as `s` with a purpose: the reply (caller frees). */
 static void
-read_case(unsigned int port, const struct session *s, const char *code, struct reply *r)
+read_case(unsigned int port, const struct tc_test_session *s, const char *code,
+          struct tc_test_reply *r)
 {
     char path[128];
 
@@ -428,7 +337,7 @@ read_case(unsigned int port, const struct session *s, const char *code, struct r
 /* POST /key/<token>/submission: the XML and optionally one file. */
 static void
 post_openrosa(const char *token, const char *xml, const char *file_name, const char *file,
-              size_t file_len, struct reply *r)
+              size_t file_len, struct tc_test_reply *r)
 {
     CURL *c = curl_easy_init();
     curl_mime *mime = curl_mime_init(c);
@@ -454,7 +363,7 @@ post_openrosa(const char *token, const char *xml, const char *file_name, const c
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tc_test_collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
     assert_int_equal(curl_easy_perform(c), CURLE_OK);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
@@ -591,8 +500,8 @@ static char code1[12], code2[12];
 static void
 test_invitation_works_once(void **state)
 {
-    struct session escrow, host;
-    struct reply r;
+    struct tc_test_session escrow, host;
+    struct tc_test_reply r;
     char body[256];
     json_t *j;
     const char *secret;
@@ -600,26 +509,26 @@ test_invitation_works_once(void **state)
     (void)state;
     log_in("escrow_a", &escrow);
     http(E->port, "POST", "/api/v1/units/UA/invitations", &escrow, NULL, NULL, &r);
-    expect(&r, 201);
-    j = parse_json(&r);
+    tc_test_expect(&r, 201);
+    j = tc_test_json(&r);
     secret = json_string_value(json_object_get(j, "invitation"));
     assert_non_null(secret);
     snprintf(body, sizeof(body),
              "{\"login\": \"host_a\", \"invitation\": \"%s\", \"password\": \"%s\"}", secret,
              PASSWORD);
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     http(E->port, "POST", "/api/v1/invitations/redeem", NULL, "application/json", body, &r);
-    expect(&r, 200);
-    reply_free(&r);
+    tc_test_expect(&r, 200);
+    tc_test_reply_free(&r);
     http(E->port2, "POST", "/api/v1/invitations/redeem", NULL, "application/json", body, &r);
-    expect(&r, 401);
-    reply_free(&r);
+    tc_test_expect(&r, 401);
+    tc_test_reply_free(&r);
     /* A host of another unit cannot invite into unit A: it does not exist for them. */
     log_in("host_b", &host);
     http(E->port, "POST", "/api/v1/units/UA/invitations", &host, NULL, NULL, &r);
-    expect(&r, 404);
-    reply_free(&r);
+    tc_test_expect(&r, 404);
+    tc_test_reply_free(&r);
     snprintf(body, sizeof(body), "%lld", E->unit_a);
     assert_int_equal(sql_int("SELECT count(*) FROM unit_keys WHERE holder_kind = 'member'"
                              " AND unit_id = $1::bigint",
@@ -632,8 +541,8 @@ test_invitation_works_once(void **state)
 static void
 test_case_filed_read_followed_up_hinted(void **state)
 {
-    struct session host;
-    struct reply r;
+    struct tc_test_session host;
+    struct tc_test_reply r;
     json_t *j, *intake, *fields;
     char *sent, path[160];
 
@@ -648,8 +557,8 @@ test_case_filed_read_followed_up_hinted(void **state)
     /* Read back: the decrypted XML is the one sent. */
     sent = case_xml(code1, "Đỗ Thị Đào", "-one");
     read_case(E->port, &host, code1, &r);
-    expect(&r, 200);
-    j = parse_json(&r);
+    tc_test_expect(&r, 200);
+    j = tc_test_json(&r);
     intake = json_object_get(j, "intake");
     assert_non_null(
         strstr(json_string_value(json_object_get(intake, "xml")), MARK "violence_desc-one"));
@@ -661,14 +570,14 @@ test_case_filed_read_followed_up_hinted(void **state)
                             json_object_get(json_object_get(j, "case"), "report"), "age_band")),
                         "16_59");
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     free(sent);
 
     /* No purpose, no read. */
     snprintf(path, sizeof(path), "/api/v1/cases/%s", code1);
     http(E->port, "GET", path, &host, NULL, NULL, &r);
-    expect(&r, 400);
-    reply_free(&r);
+    tc_test_expect(&r, 400);
+    tc_test_reply_free(&r);
 
     /* A follow-up as JSON. */
     snprintf(path, sizeof(path), "/api/v1/cases/%s/followups", code1);
@@ -676,11 +585,11 @@ test_case_filed_read_followed_up_hinted(void **state)
          "{\"values\": {\"followup_date\": \"2026-11-25\", \"followup_month\": \"2026-11\","
          " \"contact\": \"yes\", \"notes\": \"" MARK "followup_notes\"}}",
          &r);
-    expect(&r, 201);
-    reply_free(&r);
+    tc_test_expect(&r, 201);
+    tc_test_reply_free(&r);
     read_case(E->port, &host, code1, &r);
-    expect(&r, 200);
-    j = parse_json(&r);
+    tc_test_expect(&r, 200);
+    j = tc_test_json(&r);
     assert_int_equal(json_array_size(json_object_get(j, "followups")), 1);
     assert_string_equal(
         json_string_value(json_object_get(
@@ -688,11 +597,11 @@ test_case_filed_read_followed_up_hinted(void **state)
             "/data/notes")),
         MARK "followup_notes");
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     /* Without the session's CSRF token: refused and audited. */
     {
-        struct session forged = host;
+        struct tc_test_session forged = host;
         long long denied = sql_int("SELECT count(*) FROM audit_log WHERE actor_login = 'host_a'"
                                    " AND outcome = 'denied'",
                                    NULL, NULL, NULL);
@@ -700,8 +609,8 @@ test_case_filed_read_followed_up_hinted(void **state)
         snprintf(forged.csrf, sizeof(forged.csrf), "forged");
         http(E->port, "POST", path, &forged, "application/json",
              "{\"values\": {\"contact\": \"yes\"}}", &r);
-        expect(&r, 403);
-        reply_free(&r);
+        tc_test_expect(&r, 403);
+        tc_test_reply_free(&r);
         assert_int_equal(sql_int("SELECT count(*) FROM audit_log WHERE actor_login = 'host_a'"
                                  " AND outcome = 'denied'",
                                  NULL, NULL, NULL),
@@ -711,30 +620,30 @@ test_case_filed_read_followed_up_hinted(void **state)
     /* A follow-up to an unknown case: 404, nothing stored. */
     http(E->port, "POST", "/api/v1/cases/DC-ffffffff/followups", &host, "application/json",
          "{\"values\": {\"contact\": \"yes\"}}", &r);
-    expect(&r, 404);
-    reply_free(&r);
+    tc_test_expect(&r, 404);
+    tc_test_reply_free(&r);
 
     /* The second case is the same woman: a hint, confirmed by opening the first. */
     snprintf(path, sizeof(path), "/api/v1/cases/%s/hints", code2);
     http(E->port, "GET", path, &host, NULL, NULL, &r);
-    expect(&r, 200);
-    j = parse_json(&r);
+    tc_test_expect(&r, 200);
+    j = tc_test_json(&r);
     assert_int_equal(json_array_size(json_object_get(j, "possible_earlier_cases")), 1);
     assert_string_equal(
         json_string_value(json_object_get(
             json_array_get(json_object_get(j, "possible_earlier_cases"), 0), "case_code")),
         code1);
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     /* The list: both cases, one follow-up, report fields only. */
     http(E->port, "GET", "/api/v1/cases?limit=10", &host, NULL, NULL, &r);
-    expect(&r, 200);
-    j = parse_json(&r);
+    tc_test_expect(&r, 200);
+    j = tc_test_json(&r);
     assert_int_equal(json_integer_value(json_object_get(j, "total")), 2);
     assert_null(strstr(tc_strbuf_str(&r.body), MARK));
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     /* Every read is audited with its purpose. */
     assert_true(sql_int("SELECT count(*) FROM audit_log WHERE action = 'case.read'"
@@ -750,8 +659,8 @@ static char code3[12];
 static void
 test_case_filed_by_the_units_phone(void **state)
 {
-    struct session host;
-    struct reply r;
+    struct tc_test_session host;
+    struct tc_test_reply r;
     char *xml = case_xml("DC-0000beef", "Lò Thị Mai", "-three"), path[192], fu[1024];
     char *with_photo;
     json_t *j;
@@ -762,8 +671,8 @@ test_case_filed_by_the_units_phone(void **state)
     assert_true(asprintf(&with_photo, "%.*s<document_photo>photo.jpg</document_photo>%s",
                          (int)(strstr(xml, "<notes>") - xml), xml, strstr(xml, "<notes>")) > 0);
     post_openrosa(E->app_token, with_photo, "photo.jpg", PHOTO, strlen(PHOTO), &r);
-    expect(&r, 201);
-    reply_free(&r);
+    tc_test_expect(&r, 201);
+    tc_test_reply_free(&r);
     snprintf(code3, sizeof(code3), "DC-0000beef");
     snprintf(path, sizeof(path), "%lld", E->unit_a);
     assert_int_equal(sql_int("SELECT count(*) FROM cases WHERE case_code = $1 AND unit_id = $2"
@@ -774,28 +683,28 @@ test_case_filed_by_the_units_phone(void **state)
        again: refused, since the stored row's data key is sealed. */
     before = sql_int("SELECT count(*) FROM cases", NULL, NULL, NULL);
     post_openrosa(E->app_token, with_photo, NULL, NULL, 0, &r);
-    expect(&r, 201);
-    reply_free(&r);
+    tc_test_expect(&r, 201);
+    tc_test_reply_free(&r);
     post_openrosa(E->app_token, with_photo, "photo.jpg", PHOTO, strlen(PHOTO), &r);
-    expect(&r, 409);
-    reply_free(&r);
+    tc_test_expect(&r, 409);
+    tc_test_reply_free(&r);
     assert_int_equal(sql_int("SELECT count(*) FROM cases", NULL, NULL, NULL), before);
     log_in("host_a", &host);
     read_case(E->port, &host, code3, &r);
-    expect(&r, 200);
-    j = parse_json(&r);
+    tc_test_expect(&r, 200);
+    j = tc_test_json(&r);
     assert_int_equal(json_array_size(json_object_get(j, "attachments")), 1);
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(json_object_get(j, "attachments"), 0), "name")),
                         "photo.jpg");
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     snprintf(path, sizeof(path), "/api/v1/cases/%s/attachments/photo.jpg?purpose=referral", code3);
     http(E->port, "GET", path, &host, NULL, NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_int_equal(r.body.len, strlen(PHOTO));
     assert_memory_equal(tc_strbuf_str(&r.body), PHOTO, strlen(PHOTO));
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     /* A follow-up from the phone, to its unit's case; one to an unknown case stores nothing. */
     snprintf(fu, sizeof(fu),
@@ -805,16 +714,16 @@ test_case_filed_by_the_units_phone(void **state)
              "<meta><instanceID>uuid:fu-phone-1</instanceID></meta></data>",
              code3);
     post_openrosa(E->app_token, fu, NULL, NULL, 0, &r);
-    expect(&r, 201);
-    reply_free(&r);
+    tc_test_expect(&r, 201);
+    tc_test_reply_free(&r);
     before = submissions_of("dctc_followup");
     snprintf(fu, sizeof(fu),
              "<data id=\"dctc_followup\" version=\"2026112901\"><case_code>DC-12345678"
              "</case_code><contact>yes</contact>"
              "<meta><instanceID>uuid:fu-phone-2</instanceID></meta></data>");
     post_openrosa(E->app_token, fu, NULL, NULL, 0, &r);
-    expect(&r, 404);
-    reply_free(&r);
+    tc_test_expect(&r, 404);
+    tc_test_reply_free(&r);
     assert_int_equal(submissions_of("dctc_followup"), before);
 
     /* An app user bound to no unit cannot file a case: 403, nothing stored. */
@@ -822,8 +731,8 @@ test_case_filed_by_the_units_phone(void **state)
     free(xml);
     xml = case_xml("DC-0000cafe", "Lò Thị Mai", "-loose");
     post_openrosa(E->loose_token, xml, NULL, NULL, 0, &r);
-    expect(&r, 403);
-    reply_free(&r);
+    tc_test_expect(&r, 403);
+    tc_test_reply_free(&r);
     assert_int_equal(submissions_of("dctc_case"), before);
     free(xml);
     free(with_photo);
@@ -833,7 +742,7 @@ test_case_filed_by_the_units_phone(void **state)
 static void
 test_personal_survey_sealed(void **state)
 {
-    struct reply r;
+    struct tc_test_reply r;
     char xml[4096];
 
     (void)state;
@@ -856,8 +765,8 @@ test_personal_survey_sealed(void **state)
              "<meta><instanceID>uuid:survey-personal-1</instanceID></meta></data>",
              E->commune_a);
     post_openrosa(E->loose_token, xml, NULL, NULL, 0, &r);
-    expect(&r, 201);
-    reply_free(&r);
+    tc_test_expect(&r, 201);
+    tc_test_reply_free(&r);
     assert_int_equal(sql_int("SELECT count(*) FROM submissions WHERE form_id = "
                              "'livelihood_needs' AND xml IS NULL AND key_id <> 'unit'",
                              NULL, NULL, NULL),
@@ -867,26 +776,26 @@ test_personal_survey_sealed(void **state)
 static void
 test_cookie_works_on_another_instance(void **state)
 {
-    struct session host;
-    struct reply r;
+    struct tc_test_session host;
+    struct tc_test_reply r;
     long long keys_before;
 
     (void)state;
     log_in("host_a", &host);
     read_case(E->port2, &host, code1, &r);
-    expect(&r, 200);
-    reply_free(&r);
+    tc_test_expect(&r, 200);
+    tc_test_reply_free(&r);
     /* Logout on the second instance deletes the session's wrapped unit key with it. */
     keys_before = sql_int("SELECT count(*) FROM session_unit_keys", NULL, NULL, NULL);
     assert_true(keys_before > 0);
     http(E->port2, "DELETE", "/api/v1/session", &host, NULL, NULL, &r);
-    expect(&r, 204);
-    reply_free(&r);
+    tc_test_expect(&r, 204);
+    tc_test_reply_free(&r);
     assert_int_equal(sql_int("SELECT count(*) FROM session_unit_keys", NULL, NULL, NULL),
                      keys_before - 1);
     read_case(E->port, &host, code1, &r);
-    expect(&r, 401);
-    reply_free(&r);
+    tc_test_expect(&r, 401);
+    tc_test_reply_free(&r);
 }
 
 static void
@@ -895,9 +804,9 @@ test_escrow_recovery(void **state)
     struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
     const struct tc_vault_kdf kdf = {.gate = E->gate, .cost = TC_PASSWORD_MINIMUM};
     struct tc_db_conn *conn = conn_get();
-    struct session host, escrow;
+    struct tc_test_session host, escrow;
     struct tc_unit_key *key = NULL;
-    struct reply r;
+    struct tc_test_reply r;
     bool deleted = false;
     long long host_id = sql_int("SELECT id FROM users WHERE login = 'host_a'", NULL, NULL, NULL);
 
@@ -914,24 +823,24 @@ test_escrow_recovery(void **state)
         tc_user_set_password(conn, E->gate, "host_a", NEW_PASSWORD, strlen(NEW_PASSWORD), &err),
         TC_OK);
     tc_db_release(E->pool, conn);
-    assert_int_equal(log_in_as(E->port, "host_a", NEW_PASSWORD, &host), 0);
+    assert_int_equal(tc_test_session_login(E->port, "host_a", NEW_PASSWORD, &host), 0);
     read_case(E->port, &host, code1, &r);
-    expect(&r, 403); /* logged in, but the session holds no unit key */
-    reply_free(&r);
+    tc_test_expect(&r, 403); /* logged in, but the session holds no unit key */
+    tc_test_reply_free(&r);
     /* The escrow officer recovers the member's access under the new password. */
     log_in("escrow_a", &escrow);
     http(E->port, "POST", "/api/v1/units/UA/recover", &escrow, "application/json",
          "{\"login\": \"host_a\", \"password\": \"" NEW_PASSWORD "\"}", &r);
-    expect(&r, 200);
-    reply_free(&r);
-    assert_int_equal(log_in_as(E->port, "host_a", NEW_PASSWORD, &host), 0);
+    tc_test_expect(&r, 200);
+    tc_test_reply_free(&r);
+    assert_int_equal(tc_test_session_login(E->port, "host_a", NEW_PASSWORD, &host), 0);
     read_case(E->port, &host, code1, &r);
-    expect(&r, 200);
-    reply_free(&r);
+    tc_test_expect(&r, 200);
+    tc_test_reply_free(&r);
     /* The escrow officer reads it too, through the escrow seal. */
     read_case(E->port, &escrow, code1, &r);
-    expect(&r, 200);
-    reply_free(&r);
+    tc_test_expect(&r, 200);
+    tc_test_reply_free(&r);
     /* Back to the common password for the tests that follow. */
     conn = conn_get();
     assert_int_equal(tc_vault_password_change(conn, &kdf, host_id, NEW_PASSWORD,
@@ -1025,7 +934,7 @@ test_authorization_matrix(void **state)
     snprintf(province_b, sizeof(province_b), "%s", E->province_b);
     for (size_t i = 0; i < N_ROLES; i++) {
         const struct actor *a = &actors[i];
-        struct session s;
+        struct tc_test_session s;
 
         if (a->login != NULL)
             log_in(a->login, &s);
@@ -1033,7 +942,7 @@ test_authorization_matrix(void **state)
             char path[192];
             long want = expected_status(a, (enum endpoint)ep);
             long long before = audit_denials(a);
-            struct reply r;
+            struct tc_test_reply r;
 
             snprintf(path, sizeof(path), "%s%s%s", endpoints[ep].path,
                      !endpoints[ep].record ? ""
@@ -1061,7 +970,7 @@ test_authorization_matrix(void **state)
             if (a->role != TC_ROLE_HOST || a->unit_id != E->unit_a)
                 if (a->role != TC_ROLE_ESCROW || strcmp(a->province, E->province_a) != 0)
                     tc_strbuf_append(&E->others, tc_strbuf_str(&r.body), r.body.len);
-            reply_free(&r);
+            tc_test_reply_free(&r);
         }
     }
 }
@@ -1071,8 +980,8 @@ test_authorization_matrix(void **state)
 static void
 test_aggregate_suppresses_small_cells(void **state)
 {
-    struct session host;
-    struct reply r;
+    struct tc_test_session host;
+    struct tc_test_reply r;
     json_t *j, *cells;
     size_t i;
     json_t *c;
@@ -1080,8 +989,8 @@ test_aggregate_suppresses_small_cells(void **state)
     (void)state;
     log_in("host_a", &host);
     http(E->port, "GET", "/api/v1/cases/aggregate?by=form_of_violence,sex", &host, NULL, NULL, &r);
-    expect(&r, 200);
-    j = parse_json(&r);
+    tc_test_expect(&r, 200);
+    j = tc_test_json(&r);
     cells = json_object_get(j, "cells");
     assert_true(json_array_size(cells) > 0);
     json_array_foreach(cells, i, c)
@@ -1092,10 +1001,10 @@ test_aggregate_suppresses_small_cells(void **state)
     }
     assert_true(json_is_null(json_object_get(j, "total")));
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     http(E->port, "GET", "/api/v1/cases/aggregate?by=religion", &host, NULL, NULL, &r);
-    expect(&r, 400);
-    reply_free(&r);
+    tc_test_expect(&r, 400);
+    tc_test_reply_free(&r);
 
     /* Five more women and one man: the man's cell is below k, and the women's would give
        it away (total minus women), so both are hidden while the total shows. */
@@ -1109,29 +1018,29 @@ test_aggregate_suppresses_small_cells(void **state)
             memmove(sex, sex + 2, strlen(sex + 2) + 1);
         }
         http(E->port, "POST", "/api/v1/cases", &host, "application/xml", xml, &r);
-        expect(&r, 201);
-        reply_free(&r);
+        tc_test_expect(&r, 201);
+        tc_test_reply_free(&r);
         free(xml);
     }
     http(E->port, "GET", "/api/v1/cases/aggregate?by=sex", &host, NULL, NULL, &r);
-    expect(&r, 200);
-    j = parse_json(&r);
+    tc_test_expect(&r, 200);
+    j = tc_test_json(&r);
     assert_int_equal(json_integer_value(json_object_get(j, "total")),
                      sql_int("SELECT count(*) FROM cases", NULL, NULL, NULL));
     cells = json_object_get(j, "cells");
     assert_int_equal(json_array_size(cells), 2);
     json_array_foreach(cells, i, c) assert_true(json_is_true(json_object_get(c, "suppressed")));
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     http(E->port, "GET", "/api/v1/cases/aggregate?by=month", &host, NULL, NULL, &r);
-    expect(&r, 200);
-    j = parse_json(&r);
+    tc_test_expect(&r, 200);
+    j = tc_test_json(&r);
     cells = json_object_get(j, "cells");
     assert_int_equal(json_array_size(cells), 1);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(cells, 0), "count")),
                      sql_int("SELECT count(*) FROM cases", NULL, NULL, NULL));
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 /* ---- plaintext scan ---- */
@@ -1229,8 +1138,8 @@ test_plaintext_scan(void **state)
 static void
 test_swapped_ciphertext_fails(void **state)
 {
-    struct session host;
-    struct reply r;
+    struct tc_test_session host;
+    struct tc_test_reply r;
     char a[24], b[24];
 
     (void)state;
@@ -1247,9 +1156,9 @@ test_swapped_ciphertext_fails(void **state)
                      2);
     log_in("host_a", &host);
     read_case(E->port, &host, code1, &r);
-    expect(&r, 500);
+    tc_test_expect(&r, 500);
     assert_null(strstr(tc_strbuf_str(&r.body), MARK));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_true(sql_int("SELECT count(*) FROM audit_log WHERE action = 'case.read'"
                         " AND object_id = $1 AND outcome = 'failed'",
                         code1, NULL, NULL) >= 1);

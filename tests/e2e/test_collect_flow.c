@@ -31,6 +31,7 @@
 #include "form_cache.h"
 #include "housekeeping.h"
 #include "http.h"
+#include "testhttp.h"
 #include "testlib.h"
 #include "tincay/app_users.h"
 #include "tincay/arena.h"
@@ -66,54 +67,7 @@ struct env {
 
 static struct env env;
 
-struct reply {
-    long status;
-    double ms;
-    struct tc_strbuf body;
-    struct tc_strbuf headers;
-};
-
-struct part {
-    const char *name, *filename, *type;
-    const void *data;
-    size_t len;
-};
-
 /* ---- helpers ---- */
-
-static size_t
-collect(char *data, size_t size, size_t n, void *sb)
-{
-    tc_strbuf_append(sb, data, size * n);
-    return size * n;
-}
-
-static void
-reply_free(struct reply *r)
-{
-    tc_strbuf_cleanup(&r->body);
-    tc_strbuf_cleanup(&r->headers);
-}
-
-static const char *
-header_value(const struct reply *r, const char *name)
-{
-    static char value[512];
-    const char *line = tc_strbuf_str(&r->headers);
-    size_t n = strlen(name);
-
-    while (line != NULL && *line != '\0') {
-        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
-            size_t len = strcspn(line + n + 1, "\r\n");
-
-            snprintf(value, sizeof(value), "%.*s", (int)len, line + n + 1);
-            return value + strspn(value, " ");
-        }
-        line = strchr(line, '\n');
-        line = line != NULL ? line + 1 : NULL;
-    }
-    return NULL;
-}
 
 /*
  * One request as Collect makes it (X-OpenRosa-Version, a Date in Collect's odd 12-hour
@@ -121,65 +75,35 @@ header_value(const struct reply *r, const char *name)
  * `raw_type` sends a body as is. `extra` is one more header or NULL.
  */
 static void
-request(const char *method, const char *path, const struct part *parts, size_t n_parts,
-        const char *raw, size_t raw_len, const char *raw_type, const char *extra, struct reply *r)
+request(const char *method, const char *path, const struct tc_test_part *parts, size_t n_parts,
+        const char *raw, size_t raw_len, const char *raw_type, const char *extra,
+        struct tc_test_reply *r)
 {
-    CURL *c = curl_easy_init();
-    curl_mime *mime = NULL;
-    struct curl_slist *hdrs = NULL;
-    char url[2048], type[256];
-    struct timespec t0, t1;
+    char type[256];
+    const char *headers[6] = {"X-OpenRosa-Version: 1.0",
+                              "Date: Sun, 29 Nov 2026 02:15:00 GMT+07:00", "Expect:"};
+    size_t n = 3;
+    const bool head = strcmp(method, "HEAD") == 0;
 
-    assert_non_null(c);
-    memset(r, 0, sizeof(*r));
-    r->body = (struct tc_strbuf)TC_STRBUF_INIT(1u << 24);
-    r->headers = (struct tc_strbuf)TC_STRBUF_INIT(1u << 16);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", env.port, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
-    hdrs = curl_slist_append(hdrs, "X-OpenRosa-Version: 1.0");
-    hdrs = curl_slist_append(hdrs, "Date: Sun, 29 Nov 2026 02:15:00 GMT+07:00");
-    hdrs = curl_slist_append(hdrs, "Expect:");
     if (extra != NULL)
-        hdrs = curl_slist_append(hdrs, extra);
-    if (strcmp(method, "HEAD") == 0) {
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    } else if (parts != NULL) {
-        mime = curl_mime_init(c);
-        for (size_t i = 0; i < n_parts; i++) {
-            curl_mimepart *p = curl_mime_addpart(mime);
-
-            curl_mime_name(p, parts[i].name);
-            curl_mime_data(p, parts[i].data, parts[i].len);
-            if (parts[i].filename != NULL)
-                curl_mime_filename(p, parts[i].filename);
-            if (parts[i].type != NULL)
-                curl_mime_type(p, parts[i].type);
-        }
-        curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
-    } else if (raw != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, raw);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)raw_len);
+        headers[n++] = extra;
+    if (!head && parts == NULL && raw != NULL) {
         snprintf(type, sizeof(type), "Content-Type: %s", raw_type);
-        hdrs = curl_slist_append(hdrs, type);
+        headers[n++] = type;
     }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    r->ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_mime_free(mime);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
+    tc_test_http(env.port,
+                 &(struct tc_test_request){.method = method,
+                                           .path = path,
+                                           .headers = headers,
+                                           .body = head || parts != NULL ? NULL : raw,
+                                           .body_len = raw_len,
+                                           .parts = head ? NULL : parts,
+                                           .n_parts = n_parts},
+                 r);
 }
 
 static void
-get(const char *path, const char *extra, struct reply *r)
+get(const char *path, const char *extra, struct tc_test_reply *r)
 {
     request("GET", path, NULL, 0, NULL, 0, NULL, extra, r);
 }
@@ -359,25 +283,26 @@ new_app_user(const char *name, char token[TC_APP_TOKEN_LEN + 1], long long *id)
 }
 
 static void
-assert_openrosa(const struct reply *r, long status)
+assert_openrosa(const struct tc_test_reply *r, long status)
 {
     if (r->status != status)
         fail_msg("expected %ld, got %ld: %s", status, r->status, tc_strbuf_str(&r->body));
-    assert_non_null(header_value(r, "X-OpenRosa-Version"));
-    assert_string_equal(header_value(r, "X-OpenRosa-Version"), "1.0");
+    assert_non_null(tc_test_header_value(r, "X-OpenRosa-Version"));
+    assert_string_equal(tc_test_header_value(r, "X-OpenRosa-Version"), "1.0");
     if (status != 204 && status != 200)
         assert_non_null(strstr(tc_strbuf_str(&r->body),
                                "<OpenRosaResponse xmlns=\"http://openrosa.org/http/response\""));
 }
 
 static void
-post_xml(const char *token, const char *xml, const struct part *files, size_t n_files,
-         const char *extra, struct reply *r)
+post_xml(const char *token, const char *xml, const struct tc_test_part *files, size_t n_files,
+         const char *extra, struct tc_test_reply *r)
 {
-    struct part parts[8];
+    struct tc_test_part parts[8];
 
     assert_true(n_files < 8);
-    parts[0] = (struct part){"xml_submission_file", "submission.xml", "text/xml", xml, strlen(xml)};
+    parts[0] = (struct tc_test_part){"xml_submission_file", "submission.xml", "text/xml", xml,
+                                     strlen(xml)};
     for (size_t i = 0; i < n_files; i++)
         parts[i + 1] = files[i];
     request("POST", keyed(token, "/submission?deviceID=collect%3Atest"), parts, n_files + 1, NULL,
@@ -467,7 +392,7 @@ static const char binary_both[] =
 static void
 collect_downloads_forms_and_media(void **state)
 {
-    struct reply r, d, m, f;
+    struct tc_test_reply r, d, m, f;
     char url[1024], hash[128], *md5;
     const char *block, *prefix;
     size_t len, plen;
@@ -481,7 +406,7 @@ collect_downloads_forms_and_media(void **state)
     /* The Host header says otherwise: URLs still come from TINCAY_PUBLIC_URL. */
     get(keyed(env.token, "/formList?deviceID=collect%3Atest"), "Host: evil.example:666", &r);
     assert_openrosa(&r, 200);
-    assert_non_null(strstr(header_value(&r, "Content-Type"), "text/xml"));
+    assert_non_null(strstr(tc_test_header_value(&r, "Content-Type"), "text/xml"));
     assert_null(strstr(tc_strbuf_str(&r.body), "evil.example"));
     block = xform_block(tc_strbuf_str(&r.body), "binaryType");
     assert_non_null(block);
@@ -528,35 +453,35 @@ collect_downloads_forms_and_media(void **state)
     assert_memory_equal(tc_strbuf_str(&f.body), file, len);
     md5 = md5_hex(file, len);
     assert_string_equal(hash + 4, md5);
-    assert_string_equal(header_value(&f, "Content-Type"), "text/csv");
+    assert_string_equal(tc_test_header_value(&f, "Content-Type"), "text/csv");
     free(md5);
     free(file);
-    reply_free(&r);
-    reply_free(&d);
-    reply_free(&m);
-    reply_free(&f);
+    tc_test_reply_free(&r);
+    tc_test_reply_free(&d);
+    tc_test_reply_free(&m);
+    tc_test_reply_free(&f);
 
     /* ?formID= lists that form only. */
     get(keyed(env.token, "/formList?formID=binaryType"), NULL, &r);
     assert_openrosa(&r, 200);
     assert_non_null(xform_block(tc_strbuf_str(&r.body), "binaryType"));
     assert_null(xform_block(tc_strbuf_str(&r.body), "external-select-csv"));
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     /* HEAD /submission: 204 with the accepted length; anonymous at the root: 401 + Basic. */
     request("HEAD", keyed(env.token, "/submission"), NULL, 0, NULL, 0, NULL, NULL, &r);
     assert_openrosa(&r, 204);
-    assert_string_equal(header_value(&r, "X-OpenRosa-Accept-Content-Length"), "52428800");
-    reply_free(&r);
+    assert_string_equal(tc_test_header_value(&r, "X-OpenRosa-Accept-Content-Length"), "52428800");
+    tc_test_reply_free(&r);
     request("HEAD", "/submission", NULL, 0, NULL, 0, NULL, NULL, &r);
     assert_int_equal(r.status, 401);
-    assert_non_null(header_value(&r, "X-OpenRosa-Version"));
-    assert_true(strncmp(header_value(&r, "WWW-Authenticate"), "Basic ", 6) == 0);
-    reply_free(&r);
+    assert_non_null(tc_test_header_value(&r, "X-OpenRosa-Version"));
+    assert_true(strncmp(tc_test_header_value(&r, "WWW-Authenticate"), "Basic ", 6) == 0);
+    tc_test_reply_free(&r);
     get("/formList", NULL, &r);
     assert_openrosa(&r, 401);
-    assert_true(strncmp(header_value(&r, "WWW-Authenticate"), "Basic ", 6) == 0);
-    reply_free(&r);
+    assert_true(strncmp(tc_test_header_value(&r, "WWW-Authenticate"), "Basic ", 6) == 0);
+    tc_test_reply_free(&r);
 }
 
 /* POST with attachments → duplicate → conflict → split upload → edit → unknown edit. */
@@ -565,19 +490,19 @@ collect_submits_with_attachments(void **state)
 {
     static const char video[] = "not really a video";
     static const char jpeg[] = "\xff\xd8\xff\xe0 jpeg bytes";
-    const struct part both[] = {
+    const struct tc_test_part both[] = {
         {"my_file1.mp4", "my_file1.mp4", "video/mp4", video, sizeof(video) - 1},
         {"here_is_file2.jpg", "here_is_file2.jpg", "image/jpeg", jpeg, sizeof(jpeg) - 1},
         {"unexpected.txt", "unexpected.txt", "text/plain", "x", 1},
     };
-    struct reply r;
+    struct tc_test_reply r;
     char *v;
 
     (void)state;
     add_corpus_form("xforms/central-binary-type.xml");
     post_xml(env.token, binary_both, both, 3, NULL, &r);
     assert_openrosa(&r, 201);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_int_equal(count("SELECT count(*) FROM submissions WHERE instance_id = 'both'"), 1);
     assert_int_equal(count("SELECT count(*) FROM submission_attachments a JOIN submissions s "
                            "ON s.id = a.submission WHERE s.instance_id = 'both' "
@@ -595,7 +520,7 @@ collect_submits_with_attachments(void **state)
     /* The same XML again: 201, nothing new. */
     post_xml(env.token, binary_both, both, 2, NULL, &r);
     assert_openrosa(&r, 201);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_int_equal(count("SELECT count(*) FROM submissions WHERE form_id = 'binaryType'"), 1);
 
     /* Other XML under the same instance id: 409, nothing stored. */
@@ -604,7 +529,7 @@ collect_submits_with_attachments(void **state)
              "<file1>other.mp4</file1></data>",
              NULL, 0, NULL, &r);
     assert_openrosa(&r, 409);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_int_equal(count("SELECT count(*) FROM submissions WHERE form_id = 'binaryType'"), 1);
 
     /* Split upload: the first file with *isIncomplete*, then the same XML with the rest. */
@@ -612,17 +537,17 @@ collect_submits_with_attachments(void **state)
         static const char split[] =
             "<data id=\"binaryType\"><meta><instanceID>split</instanceID></meta>"
             "<file1>my_file1.mp4</file1><file2>here_is_file2.jpg</file2></data>";
-        const struct part first[] = {both[0], {"*isIncomplete*", NULL, NULL, "yes", 3}};
+        const struct tc_test_part first[] = {both[0], {"*isIncomplete*", NULL, NULL, "yes", 3}};
 
         post_xml(env.token, split, first, 2, NULL, &r);
         assert_openrosa(&r, 201);
-        reply_free(&r);
+        tc_test_reply_free(&r);
         v = query1("SELECT is_complete FROM submissions WHERE instance_id = 'split'", NULL);
         assert_string_equal(v, "f");
         free(v);
         post_xml(env.token, split, &both[1], 1, NULL, &r);
         assert_openrosa(&r, 201);
-        reply_free(&r);
+        tc_test_reply_free(&r);
         v = query1("SELECT is_complete FROM submissions WHERE instance_id = 'split'", NULL);
         assert_string_equal(v, "t");
         free(v);
@@ -639,7 +564,7 @@ collect_submits_with_attachments(void **state)
              "<file1>my_file1.mp4</file1><file2>here_is_file2.jpg</file2></data>",
              NULL, 0, NULL, &r);
     assert_openrosa(&r, 201);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     v = query1("SELECT review_state FROM submissions WHERE instance_id = 'both-2'", NULL);
     assert_string_equal(v, "edited");
     free(v);
@@ -654,7 +579,7 @@ collect_submits_with_attachments(void **state)
              "<deprecatedID>never-was</deprecatedID></meta></data>",
              NULL, 0, NULL, &r);
     assert_openrosa(&r, 404);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_int_equal(count("SELECT count(*) FROM submissions WHERE instance_id = 'x-2'"), 0);
 }
 
@@ -738,9 +663,10 @@ corpus_forms_and_submissions_are_stored(void **state)
         char rel[512], form[512];
         size_t len;
         char *xml;
-        struct reply r;
-        struct part files[] = {{"audit.csv", "audit.csv", "text/csv", "event,node\n", 11},
-                               {"submission.xml.enc", "submission.xml.enc", NULL, "enc", 3}};
+        struct tc_test_reply r;
+        struct tc_test_part files[] = {
+            {"audit.csv", "audit.csv", "text/csv", "event,node\n", 11},
+            {"submission.xml.enc", "submission.xml.enc", NULL, "enc", 3}};
 
         snprintf(rel, sizeof(rel), "submissions/%s", names[i]->d_name);
         corpus_form_of(names[i]->d_name, form, sizeof(form));
@@ -750,7 +676,7 @@ corpus_forms_and_submissions_are_stored(void **state)
             fail_msg("%s → %ld: %s", names[i]->d_name, r.status, tc_strbuf_str(&r.body));
         assert_openrosa(&r, 201);
         stored++;
-        reply_free(&r);
+        tc_test_reply_free(&r);
         free(xml);
         free(names[i]);
     }
@@ -812,7 +738,7 @@ bad_inputs_are_refused_fast_and_store_nothing(void **state)
     add_corpus_form("xforms/central-simple.xml");
     before = count("SELECT count(*) FROM submissions");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct reply r;
+        struct tc_test_reply r;
 
         if (cases[i].xml != NULL) {
             struct tc_strbuf body = TC_STRBUF_INIT(1u << 20);
@@ -834,7 +760,7 @@ bad_inputs_are_refused_fast_and_store_nothing(void **state)
         assert_non_null(strstr(tc_strbuf_str(&r.body), "nature=\"error\""));
         if (r.ms >= FAST_MS)
             fail_msg("%s took %.0f ms", cases[i].what, r.ms);
-        reply_free(&r);
+        tc_test_reply_free(&r);
     }
     assert_int_equal(count("SELECT count(*) FROM submissions"), before);
 }
@@ -891,7 +817,7 @@ static void
 rule_breaks_are_stored_as_findings(void **state)
 {
     struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
-    struct reply r;
+    struct tc_test_reply r;
     char *v;
 
     (void)state;
@@ -903,7 +829,7 @@ rule_breaks_are_stored_as_findings(void **state)
     assert_openrosa(&r, 201);
     if (strstr(tc_strbuf_str(&r.body), "break the form&apos;s rules") == NULL)
         fail_msg("%s", tc_strbuf_str(&r.body));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     v = query1("SELECT review_state FROM submissions WHERE instance_id = 'uuid:rules-1'", NULL);
     assert_string_equal(v, "hasIssues");
     free(v);
@@ -928,7 +854,7 @@ rule_breaks_are_stored_as_findings(void **state)
              "</data>",
              NULL, 0, NULL, &r);
     assert_openrosa(&r, 201);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     v = query1("SELECT review_state FROM submissions WHERE instance_id = 'uuid:rules-2'", NULL);
     assert_string_equal(v, "received");
     free(v);
@@ -941,7 +867,7 @@ app_user_scope_and_revocation(void **state)
     struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
     char token[TC_APP_TOKEN_LEN + 1];
     long long id;
-    struct reply r;
+    struct tc_test_reply r;
     struct tc_db_conn *conn;
 
     (void)state;
@@ -956,14 +882,14 @@ app_user_scope_and_revocation(void **state)
     assert_openrosa(&r, 200);
     assert_non_null(xform_block(tc_strbuf_str(&r.body), "simple"));
     assert_null(xform_block(tc_strbuf_str(&r.body), "binaryType"));
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     get(keyed(token, "/forms/binaryType/v/form.xml"), NULL, &r);
     assert_openrosa(&r, 403);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     post_xml(token, binary_both, NULL, 0, NULL, &r);
     assert_openrosa(&r, 403);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     /* An assignment counts from the next request on. */
     conn = tc_db_acquire(env.pool, 5000, &err);
@@ -971,23 +897,23 @@ app_user_scope_and_revocation(void **state)
     tc_db_release(env.pool, conn);
     get(keyed(token, "/forms/binaryType/v/form.xml"), NULL, &r);
     assert_openrosa(&r, 200);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     get(keyed(token, "/formList"), NULL, &r);
     assert_non_null(xform_block(tc_strbuf_str(&r.body), "binaryType"));
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     conn = tc_db_acquire(env.pool, 5000, &err);
     assert_int_equal(tc_app_user_revoke(conn, id, &err), TC_OK);
     tc_db_release(env.pool, conn);
     get(keyed(token, "/formList"), NULL, &r);
     assert_openrosa(&r, 403);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     request("HEAD", keyed(token, "/submission"), NULL, 0, NULL, 0, NULL, NULL, &r);
     assert_int_equal(r.status, 403);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     get(keyed("not-a-token", "/formList"), NULL, &r);
     assert_openrosa(&r, 403);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 /* Messages: Vietnamese by default, English when asked. */
@@ -995,7 +921,7 @@ static void
 messages_follow_accept_language(void **state)
 {
     static const char xml[] = "<data id=\"nope\"><meta><instanceID>l</instanceID></meta></data>";
-    struct reply vi, en;
+    struct tc_test_reply vi, en;
 
     (void)state;
     post_xml(env.token, xml, NULL, 0, NULL, &vi);
@@ -1005,9 +931,9 @@ messages_follow_accept_language(void **state)
     assert_non_null(strstr(tc_strbuf_str(&en.body), "form &quot;nope&quot; does not exist"));
     assert_null(strstr(tc_strbuf_str(&vi.body), "does not exist"));
     assert_non_null(strstr(tc_strbuf_str(&vi.body), "nope"));
-    assert_string_equal(header_value(&vi, "Content-Language"), "vi");
-    reply_free(&vi);
-    reply_free(&en);
+    assert_string_equal(tc_test_header_value(&vi, "Content-Language"), "vi");
+    tc_test_reply_free(&vi);
+    tc_test_reply_free(&en);
 }
 
 /* Closing: still accepts; closed: 409, nothing stored. */
@@ -1016,7 +942,7 @@ closing_accepts_closed_refuses(void **state)
 {
     struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
     struct tc_db_conn *conn;
-    struct reply r;
+    struct tc_test_reply r;
 
     (void)state;
     add_corpus_form("xforms/central-simple.xml");
@@ -1025,13 +951,13 @@ closing_accepts_closed_refuses(void **state)
     tc_db_release(env.pool, conn);
     get(keyed(env.token, "/formList"), NULL, &r);
     assert_null(xform_block(tc_strbuf_str(&r.body), "simple"));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     post_xml(env.token,
              "<data id=\"simple\"><meta><instanceID>closing-1</instanceID></meta>"
              "<name>A</name><age>3</age></data>",
              NULL, 0, NULL, &r);
     assert_openrosa(&r, 201);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     conn = tc_db_acquire(env.pool, 5000, &err);
     assert_int_equal(tc_forms_close(conn, "simple", NULL, TC_FORM_CLOSED, NULL, &err), TC_OK);
     tc_db_release(env.pool, conn);
@@ -1040,7 +966,7 @@ closing_accepts_closed_refuses(void **state)
              "<name>A</name><age>3</age></data>",
              NULL, 0, NULL, &r);
     assert_openrosa(&r, 409);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_int_equal(count("SELECT count(*) FROM submissions WHERE instance_id = 'closed-1'"), 0);
 }
 
@@ -1055,7 +981,7 @@ protected_forms_store_no_plaintext(void **state)
     char path[1024];
     size_t len;
     char *xml, *v;
-    struct reply r;
+    struct tc_test_reply r;
 
     (void)state;
     xml = read_file(
@@ -1068,7 +994,7 @@ protected_forms_store_no_plaintext(void **state)
     assert_non_null(strstr(xml, "Lò Thị Mai"));
     post_xml(env.token, xml, NULL, 0, NULL, &r);
     assert_openrosa(&r, 201);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     free(xml);
     assert_int_equal(count("SELECT count(*) FROM submissions WHERE form_id = 'livelihood_survey' "
                            "AND xml IS NULL AND xml_sealed IS NOT NULL"),
@@ -1096,7 +1022,7 @@ protected_forms_store_no_plaintext(void **state)
              NULL, 0, NULL, &r);
     /* a case form, from an app user bound to no Trusted Address unit (test_case_log.c) */
     assert_openrosa(&r, 403);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_int_equal(count("SELECT count(*) FROM submissions WHERE form_id = 'dctc_case'"), 0);
 }
 
@@ -1110,7 +1036,7 @@ surveys_are_scored_on_arrival(void **state)
     char path[1024];
     size_t len;
     char *xml;
-    struct reply r;
+    struct tc_test_reply r;
 
     (void)state;
     xml = read_file(
@@ -1130,7 +1056,7 @@ surveys_are_scored_on_arrival(void **state)
              "uuid:scored-1</instanceID></meta><consent>yes</consent></data>",
              NULL, 0, NULL, &r);
     assert_openrosa(&r, 201);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_int_equal(count("SELECT count(*) FROM scores c JOIN submissions s ON s.id = "
                            "c.submission WHERE s.instance_id = 'uuid:scored-1' AND "
                            "c.ruleset_id = 'tt55-2023-project8-livelihood'"),
@@ -1208,7 +1134,7 @@ slow_uploads_hold_no_connection(void **state)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)env.port)};
     int fds[10];
     char head[1024];
-    struct reply r;
+    struct tc_test_reply r;
 
     (void)state;
     inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
@@ -1227,7 +1153,7 @@ slow_uploads_hold_no_connection(void **state)
     get(keyed(env.token, "/formList"), NULL, &r);
     assert_openrosa(&r, 200);
     assert_true(r.ms < FAST_MS);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     for (size_t i = 0; i < 10; i++)
         close(fds[i]);
 }
@@ -1243,7 +1169,7 @@ accounts_use_basic_at_the_root(void **state)
     struct tc_db_conn *conn = tc_db_acquire(env.pool, 5000, &err);
     struct tc_user_new u = {.login = "lan", .role = TC_ROLE_COLLECTOR, .language = TC_LANG_VI};
     char auth[256], b64[200], creds[128];
-    struct reply r;
+    struct tc_test_reply r;
 
     (void)state;
     assert_non_null(gate);
@@ -1261,20 +1187,21 @@ accounts_use_basic_at_the_root(void **state)
     assert_openrosa(&r, 200);
     assert_non_null(strstr(tc_strbuf_str(&r.body), "<downloadUrl>" PUBLIC_URL "/forms/"));
     assert_null(strstr(tc_strbuf_str(&r.body), "/key/"));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     request("HEAD", "/submission", NULL, 0, NULL, 0, NULL, auth, &r);
     assert_openrosa(&r, 204);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     {
         static const char xml[] =
             "<data id=\"withrepeat\" version=\"1.0\"><orx:meta "
             "xmlns:orx=\"http://openrosa.org/xforms\"><orx:instanceID>basic-1</orx:instanceID>"
             "</orx:meta><name>Lan</name><age>30</age></data>";
-        struct part parts[] = {{"xml_submission_file", "s.xml", "text/xml", xml, strlen(xml)}};
+        struct tc_test_part parts[] = {
+            {"xml_submission_file", "s.xml", "text/xml", xml, strlen(xml)}};
 
         request("POST", "/submission", parts, 1, NULL, 0, NULL, auth, &r);
         assert_openrosa(&r, 201);
-        reply_free(&r);
+        tc_test_reply_free(&r);
     }
     assert_int_equal(count("SELECT count(*) FROM submissions s JOIN users u ON u.id = "
                            "s.submitter_id WHERE u.login = 'lan' AND s.instance_id = 'basic-1'"),
@@ -1282,8 +1209,8 @@ accounts_use_basic_at_the_root(void **state)
     /* A wrong password: 401 with the challenge again, nothing stored. */
     get("/formList", "Authorization: Basic bGFuOndyb25nLXBhc3N3b3Jk", &r);
     assert_openrosa(&r, 401);
-    assert_non_null(header_value(&r, "WWW-Authenticate"));
-    reply_free(&r);
+    assert_non_null(tc_test_header_value(&r, "WWW-Authenticate"));
+    tc_test_reply_free(&r);
 }
 
 int

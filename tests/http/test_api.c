@@ -21,6 +21,7 @@
 
 #include "auth.h"
 #include "http.h"
+#include "testhttp.h"
 #include "testlib.h"
 #include "tincay/app_users.h"
 #include "tincay/config.h"
@@ -49,67 +50,39 @@ struct env {
 
 static struct env env;
 
-struct reply {
-    long status;
-    struct tc_strbuf body;
-};
-
-static size_t
-collect(char *data, size_t size, size_t n, void *sb)
-{
-    tc_strbuf_append(sb, data, size * n);
-    return size * n;
-}
-
 /* One request; `user` NULL for anonymous, else Basic with PASSWORD. */
 static void
 request(const char *method, const char *path, const char *user, const char *body, size_t len,
-        const char *type, struct reply *r)
+        const char *type, struct tc_test_reply *r)
 {
-    CURL *c = curl_easy_init();
-    struct curl_slist *hdrs = NULL;
-    char url[1024], h[256];
+    char h[256];
+    const char *headers[] = {h, "Expect:", NULL};
 
-    memset(r, 0, sizeof(*r));
-    r->body = (struct tc_strbuf)TC_STRBUF_INIT(1u << 22);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", env.port, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (user != NULL) {
-        curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-        curl_easy_setopt(c, CURLOPT_USERNAME, user);
-        curl_easy_setopt(c, CURLOPT_PASSWORD, PASSWORD);
-    }
-    if (body != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-        snprintf(h, sizeof(h), "Content-Type: %s", type);
-        hdrs = curl_slist_append(hdrs, h);
-    }
-    hdrs = curl_slist_append(hdrs, "Expect:");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
+    snprintf(h, sizeof(h), "Content-Type: %s", type != NULL ? type : "");
+    tc_test_http(env.port,
+                 &(struct tc_test_request){.method = method,
+                                           .path = path,
+                                           .login = user,
+                                           .password = PASSWORD,
+                                           .headers = body != NULL ? headers : headers + 1,
+                                           .body = body,
+                                           .body_len = len},
+                 r);
 }
 
 static json_t *
-expect_json(struct reply *r, long status)
+expect_json(struct tc_test_reply *r, long status)
 {
     json_t *j = json_loads(tc_strbuf_str(&r->body), 0, NULL);
 
     if (r->status != status || j == NULL)
         fail_msg("expected %ld, got %ld: %s", status, r->status, tc_strbuf_str(&r->body));
-    tc_strbuf_cleanup(&r->body);
+    tc_test_reply_free(r);
     return j;
 }
 
 static void
-expect_error(struct reply *r, long status, const char *code)
+expect_error(struct tc_test_reply *r, long status, const char *code)
 {
     json_t *j = expect_json(r, status);
 
@@ -223,7 +196,7 @@ static const char scoped_form[] =
 static void
 admin_manages_forms(void **state)
 {
-    struct reply r;
+    struct tc_test_reply r;
     json_t *j;
 
     (void)state;
@@ -289,7 +262,7 @@ submit(const char *instance, const char *commune, const char *members)
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/key/%s/submission", env.port, env.token);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tc_test_collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     assert_int_equal(curl_easy_perform(c), CURLE_OK);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -304,7 +277,7 @@ submit(const char *instance, const char *commune, const char *members)
 static void
 reviewer_reads_and_reviews_in_scope(void **state)
 {
-    struct reply r;
+    struct tc_test_reply r;
     json_t *j, *s;
     char path[256], *v;
 
@@ -341,7 +314,7 @@ reviewer_reads_and_reviews_in_scope(void **state)
     request("GET", path, "reviewer1", NULL, 0, NULL, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(tc_strbuf_str(&r.body), "JPEGDATA");
-    tc_strbuf_cleanup(&r.body);
+    tc_test_reply_free(&r);
 
     snprintf(path, sizeof(path), "/api/v1/submissions/scoped/uuid:mine/review");
     request("PATCH", path, "reviewer1",

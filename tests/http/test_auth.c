@@ -26,6 +26,7 @@
 #include "housekeeping.h"
 #include "http.h"
 #include "json_body.h"
+#include "testhttp.h"
 #include "testlib.h"
 #include "tincay/app_users.h"
 #include "tincay/arena.h"
@@ -38,12 +39,6 @@
 #define PASSWORD     "correct horse battery"
 #define NEW_PASSWORD "staple and a new horse"
 #define FLOOD        8
-
-struct reply {
-    long status;
-    struct tc_strbuf body;
-    struct tc_strbuf headers;
-};
 
 struct env {
     char conninfo[256];
@@ -106,91 +101,12 @@ static const struct tc_route test_routes[] = {
 
 /* ---- helpers ---- */
 
-static size_t
-collect(char *data, size_t size, size_t n, void *sb)
-{
-    tc_strbuf_append(sb, data, size * n);
-    return size * n;
-}
-
-/* One request with extra headers (NULL-terminated list) and an optional body. */
-static void
-http(unsigned int port, const char *method, const char *path, const char *const *headers,
-     const char *body, struct reply *r)
-{
-    CURL *c = curl_easy_init();
-    struct curl_slist *hdrs = NULL;
-    char url[512];
-
-    assert_non_null(c);
-    memset(r, 0, sizeof(*r));
-    r->body = (struct tc_strbuf)TC_STRBUF_INIT(1u << 20);
-    r->headers = (struct tc_strbuf)TC_STRBUF_INIT(1u << 16);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
-        hdrs = curl_slist_append(hdrs, headers[i]);
-    if (body != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
-}
-
-static void
-reply_free(struct reply *r)
-{
-    tc_strbuf_cleanup(&r->body);
-    tc_strbuf_cleanup(&r->headers);
-}
-
-/* The value of response header `name` (case-insensitive), or NULL; in a static buffer. */
-static const char *
-header_value(const struct reply *r, const char *name)
-{
-    static char value[512];
-    const char *h = tc_strbuf_str(&r->headers);
-    size_t n = strlen(name);
-
-    for (const char *line = h; *line != '\0'; line = strchr(line, '\n') + 1) {
-        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
-            size_t len = strcspn(line + n + 1, "\r\n");
-
-            snprintf(value, sizeof(value), "%.*s", (int)len, line + n + 1);
-            return value + strspn(value, " ");
-        }
-        if (strchr(line, '\n') == NULL)
-            break;
-    }
-    return NULL;
-}
-
-static json_t *
-parse_json(const struct reply *r)
-{
-    json_error_t jerr;
-    json_t *j = json_loads(tc_strbuf_str(&r->body), 0, &jerr);
-
-    if (j == NULL)
-        fail_msg("not JSON (%s): %s", jerr.text, tc_strbuf_str(&r->body));
-    return j;
-}
-
 /* The error's code, and its message copied to `message` (may be NULL). */
 static void
-assert_error(const struct reply *r, long status, const char *code, char *message, size_t size)
+assert_error(const struct tc_test_reply *r, long status, const char *code, char *message,
+             size_t size)
 {
-    json_t *j = parse_json(r);
+    json_t *j = tc_test_json(r);
     json_t *e = json_object_get(j, "error");
 
     if (r->status != status)
@@ -229,20 +145,20 @@ log_in(const struct env *env, const char *login, char token[TC_SESSION_TOKEN_MAX
 {
     char body[256];
     const char *cookie;
-    struct reply r;
+    struct tc_test_reply r;
 
     login_body(login, PASSWORD, body, sizeof(body));
-    http(env->port, "POST", "/api/v1/session", json_headers, body, &r);
+    tc_test_send(env->port, "POST", "/api/v1/session", json_headers, body, &r);
     if (r.status != 200)
         fail_msg("login of %s: %ld %s", login, r.status, tc_strbuf_str(&r.body));
-    cookie = header_value(&r, "Set-Cookie");
+    cookie = tc_test_header_value(&r, "Set-Cookie");
     assert_non_null(cookie);
     assert_int_equal(strncmp(cookie, TC_AUTH_COOKIE "=", strlen(TC_AUTH_COOKIE) + 1), 0);
     cookie += strlen(TC_AUTH_COOKIE) + 1;
     assert_int_equal(strcspn(cookie, ";"), TC_SESSION_TOKEN_MAX - 1);
     memcpy(token, cookie, TC_SESSION_TOKEN_MAX - 1);
     token[TC_SESSION_TOKEN_MAX - 1] = '\0';
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
@@ -372,20 +288,20 @@ login_sets_a_strict_cookie_and_logout_ends_it(void **state)
     struct env *env = *state;
     char token[TC_SESSION_TOKEN_MAX], cookie[128], csrf[128], right[128], body[256], msg[256];
     const char *set_cookie;
-    struct reply r;
+    struct tc_test_reply r;
     json_t *j;
 
     add_user(env->pool, tc_auth_gate(env->auth), "alice", TC_ROLE_REVIEWER, TC_LANG_EN);
     login_body("Alice", PASSWORD, body, sizeof(body));
-    http(env->port, "POST", "/api/v1/session", json_headers, body, &r);
+    tc_test_send(env->port, "POST", "/api/v1/session", json_headers, body, &r);
     assert_int_equal(r.status, 200);
-    set_cookie = header_value(&r, "Set-Cookie");
+    set_cookie = tc_test_header_value(&r, "Set-Cookie");
     assert_non_null(set_cookie);
     assert_non_null(strstr(set_cookie, "; Path=/"));
     assert_non_null(strstr(set_cookie, "; HttpOnly"));
     assert_non_null(strstr(set_cookie, "; SameSite=Strict"));
     assert_null(strstr(set_cookie, "Secure")); /* plain HTTP on loopback */
-    j = parse_json(&r);
+    j = tc_test_json(&r);
     assert_string_equal(json_string_value(json_object_get(json_object_get(j, "user"), "login")),
                         "alice");
     assert_string_equal(json_string_value(json_object_get(json_object_get(j, "user"), "role")),
@@ -393,17 +309,17 @@ login_sets_a_strict_cookie_and_logout_ends_it(void **state)
     snprintf(csrf, sizeof(csrf), "X-CSRF-Token: %s", json_string_value(json_object_get(j, "csrf")));
     assert_int_equal(strlen(csrf), strlen("X-CSRF-Token: ") + TC_SESSION_TOKEN_MAX - 1);
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_int_equal(audit_rows(env->pool, "login.ok", "alice", "ok"), 1);
     {
         /* HTTPS ended at the trusted proxy: the cookie is Secure. */
         const char *const tls[] = {"Content-Type: application/json", "X-Forwarded-Proto: https",
                                    NULL};
 
-        http(env->port, "POST", "/api/v1/session", tls, body, &r);
+        tc_test_send(env->port, "POST", "/api/v1/session", tls, body, &r);
         assert_int_equal(r.status, 200);
-        assert_non_null(strstr(header_value(&r, "Set-Cookie"), "; Secure"));
-        reply_free(&r);
+        assert_non_null(strstr(tc_test_header_value(&r, "Set-Cookie"), "; Secure"));
+        tc_test_reply_free(&r);
     }
 
     log_in(env, "alice", token);
@@ -411,28 +327,28 @@ login_sets_a_strict_cookie_and_logout_ends_it(void **state)
     {
         const char *const hdrs[] = {cookie, "Accept-Language: vi", NULL};
 
-        http(env->port, "GET", "/api/v1/me", hdrs, NULL, &r);
+        tc_test_send(env->port, "GET", "/api/v1/me", hdrs, NULL, &r);
         assert_int_equal(r.status, 200);
-        j = parse_json(&r);
+        j = tc_test_json(&r);
         assert_string_equal(
             json_string_value(json_object_get(json_object_get(j, "user"), "language")), "en");
         assert_int_equal(strlen(json_string_value(json_object_get(j, "csrf"))),
                          TC_SESSION_TOKEN_MAX - 1);
         json_decref(j);
-        reply_free(&r);
+        tc_test_reply_free(&r);
 
         /* No token, then another session's token: refused, in the account's language. */
-        http(env->port, "DELETE", "/api/v1/session", hdrs, NULL, &r);
+        tc_test_send(env->port, "DELETE", "/api/v1/session", hdrs, NULL, &r);
         assert_error(&r, 403, "forbidden", msg, sizeof(msg));
         assert_string_equal(msg, "request did not come from a tincay page, reload it");
-        reply_free(&r);
+        tc_test_reply_free(&r);
     }
     {
         const char *const hdrs[] = {cookie, csrf, NULL}; /* csrf of the first session */
 
-        http(env->port, "DELETE", "/api/v1/session", hdrs, NULL, &r);
+        tc_test_send(env->port, "DELETE", "/api/v1/session", hdrs, NULL, &r);
         assert_error(&r, 403, "forbidden", NULL, 0);
-        reply_free(&r);
+        tc_test_reply_free(&r);
     }
     {
         char own[TC_SESSION_TOKEN_MAX];
@@ -440,18 +356,18 @@ login_sets_a_strict_cookie_and_logout_ends_it(void **state)
 
         tc_session_csrf(token, own);
         snprintf(right, sizeof(right), "X-CSRF-Token: %s", own);
-        http(env->port, "DELETE", "/api/v1/session", hdrs, NULL, &r);
+        tc_test_send(env->port, "DELETE", "/api/v1/session", hdrs, NULL, &r);
         assert_int_equal(r.status, 204);
-        assert_non_null(strstr(header_value(&r, "Set-Cookie"), "Max-Age=0"));
-        reply_free(&r);
+        assert_non_null(strstr(tc_test_header_value(&r, "Set-Cookie"), "Max-Age=0"));
+        tc_test_reply_free(&r);
     }
     {
         const char *const hdrs[] = {cookie, NULL};
 
-        http(env->port, "GET", "/api/v1/me", hdrs, NULL, &r);
+        tc_test_send(env->port, "GET", "/api/v1/me", hdrs, NULL, &r);
         assert_error(&r, 401, "unauthorized", NULL, 0);
-        assert_null(header_value(&r, "WWW-Authenticate")); /* no browser dialog */
-        reply_free(&r);
+        assert_null(tc_test_header_value(&r, "WWW-Authenticate")); /* no browser dialog */
+        tc_test_reply_free(&r);
     }
     assert_int_equal(audit_rows(env->pool, "logout", "alice", "ok"), 1);
 }
@@ -460,11 +376,11 @@ static void
 me_without_credentials_is_401(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
-    http(env->port, "GET", "/api/v1/me", NULL, NULL, &r);
+    tc_test_send(env->port, "GET", "/api/v1/me", NULL, NULL, &r);
     assert_error(&r, 401, "unauthorized", NULL, 0);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
@@ -473,21 +389,21 @@ wrong_password_is_401_and_audited(void **state)
     struct env *env = *state;
     char body[256], msg[256];
     const char *const hdrs[] = {"Content-Type: application/json", "Accept-Language: en", NULL};
-    struct reply r;
+    struct tc_test_reply r;
 
     add_user(env->pool, tc_auth_gate(env->auth), "bob", TC_ROLE_COLLECTOR, TC_LANG_VI);
     login_body("bob", "not the password", body, sizeof(body));
-    http(env->port, "POST", "/api/v1/session", hdrs, body, &r);
+    tc_test_send(env->port, "POST", "/api/v1/session", hdrs, body, &r);
     assert_error(&r, 401, "unauthorized", msg, sizeof(msg));
     assert_string_equal(msg, "wrong login or password");
-    assert_null(header_value(&r, "Set-Cookie"));
-    reply_free(&r);
+    assert_null(tc_test_header_value(&r, "Set-Cookie"));
+    tc_test_reply_free(&r);
     assert_int_equal(audit_rows(env->pool, "login.failed", "bob", "failed"), 1);
 
     login_body("nobody-here", "whatever", body, sizeof(body)); /* same answer, audited too */
-    http(env->port, "POST", "/api/v1/session", hdrs, body, &r);
+    tc_test_send(env->port, "POST", "/api/v1/session", hdrs, body, &r);
     assert_error(&r, 401, "unauthorized", NULL, 0);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_int_equal(audit_rows(env->pool, "login.failed", "nobody-here", "failed"), 1);
 }
 
@@ -497,31 +413,32 @@ bad_login_bodies_are_refused_clearly(void **state)
     struct env *env = *state;
     const char *const text[] = {"Content-Type: text/plain", NULL};
     char msg[256];
-    struct reply r;
+    struct tc_test_reply r;
 
     const char *const json_en[] = {"Content-Type: application/json", "Accept-Language: en", NULL};
 
-    http(env->port, "POST", "/api/v1/session", json_en, "{\"login\": \"a\",", &r);
+    tc_test_send(env->port, "POST", "/api/v1/session", json_en, "{\"login\": \"a\",", &r);
     assert_error(&r, 400, "bad_request", msg, sizeof(msg));
     assert_non_null(strstr(msg, "not valid JSON (line 1, column"));
-    reply_free(&r);
-    http(env->port, "POST", "/api/v1/session", json_headers, "{\"login\": \"a\",", &r);
+    tc_test_reply_free(&r);
+    tc_test_send(env->port, "POST", "/api/v1/session", json_headers, "{\"login\": \"a\",", &r);
     assert_error(&r, 400, "bad_request", msg, sizeof(msg)); /* Vietnamese by default */
     assert_non_null(strstr(msg, "(dòng 1, cột"));
-    reply_free(&r);
-    http(env->port, "POST", "/api/v1/session", json_headers, "[\"alice\"]", &r);
+    tc_test_reply_free(&r);
+    tc_test_send(env->port, "POST", "/api/v1/session", json_headers, "[\"alice\"]", &r);
     assert_error(&r, 400, "bad_request", NULL, 0);
-    reply_free(&r);
-    http(env->port, "POST", "/api/v1/session", json_headers, "{\"login\": \"alice\"}", &r);
+    tc_test_reply_free(&r);
+    tc_test_send(env->port, "POST", "/api/v1/session", json_headers, "{\"login\": \"alice\"}", &r);
     assert_error(&r, 422, "invalid", msg, sizeof(msg));
-    reply_free(&r);
-    http(env->port, "POST", "/api/v1/session", json_headers,
-         "{\"login\": \"alice\", \"password\": 12345678901234}", &r);
+    tc_test_reply_free(&r);
+    tc_test_send(env->port, "POST", "/api/v1/session", json_headers,
+                 "{\"login\": \"alice\", \"password\": 12345678901234}", &r);
     assert_error(&r, 422, "invalid", NULL, 0);
-    reply_free(&r);
-    http(env->port, "POST", "/api/v1/session", text, "{\"login\":\"a\",\"password\":\"b\"}", &r);
+    tc_test_reply_free(&r);
+    tc_test_send(env->port, "POST", "/api/v1/session", text, "{\"login\":\"a\",\"password\":\"b\"}",
+                 &r);
     assert_error(&r, 415, "unsupported_media_type", NULL, 0);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
@@ -529,22 +446,22 @@ eleven_failures_are_429(void **state)
 {
     struct env *env = *state;
     char body[256];
-    struct reply r;
+    struct tc_test_reply r;
 
     add_user(env->pool, tc_auth_gate(env->auth), "carol", TC_ROLE_VIEWER, TC_LANG_EN);
     login_body("carol", "wrong wrong wrong", body, sizeof(body));
     for (int i = 0; i < 10; i++) {
-        http(env->port, "POST", "/api/v1/session", json_headers, body, &r);
+        tc_test_send(env->port, "POST", "/api/v1/session", json_headers, body, &r);
         assert_int_equal(r.status, 401);
-        reply_free(&r);
+        tc_test_reply_free(&r);
     }
-    http(env->port, "POST", "/api/v1/session", json_headers, body, &r);
+    tc_test_send(env->port, "POST", "/api/v1/session", json_headers, body, &r);
     assert_error(&r, 429, "rate_limited", NULL, 0);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     login_body("carol", PASSWORD, body, sizeof(body)); /* even the right password, for now */
-    http(env->port, "POST", "/api/v1/session", json_headers, body, &r);
+    tc_test_send(env->port, "POST", "/api/v1/session", json_headers, body, &r);
     assert_error(&r, 429, "rate_limited", NULL, 0);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_int_equal(audit_rows(env->pool, "login.failed", "carol", "denied"), 2);
 }
 
@@ -557,26 +474,26 @@ basic_on_loopback_is_verified_once_then_remembered(void **state)
     char auth[512];
     const char *const hdrs[] = {basic("dave", PASSWORD, auth, sizeof(auth)), NULL};
     struct tc_auth_stats before, after;
-    struct reply r;
+    struct tc_test_reply r;
     json_t *j;
 
     add_user(env->pool, tc_auth_gate(env->auth), "dave", TC_ROLE_COLLECTOR, TC_LANG_EN);
     before = stats(env);
-    http(env->port, "GET", "/test/whoami", hdrs, NULL, &r);
+    tc_test_send(env->port, "GET", "/test/whoami", hdrs, NULL, &r);
     assert_int_equal(r.status, 200);
-    j = parse_json(&r);
+    j = tc_test_json(&r);
     assert_string_equal(json_string_value(json_object_get(j, "login")), "dave");
     assert_string_equal(json_string_value(json_object_get(j, "lang")), "en"); /* the account's */
     assert_false(json_is_true(json_object_get(j, "by_cookie")));
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     after = stats(env);
     assert_int_equal(after.verifications, before.verifications + 1);
 
     for (int i = 0; i < 3; i++) {
-        http(env->port, "GET", "/test/whoami", hdrs, NULL, &r);
+        tc_test_send(env->port, "GET", "/test/whoami", hdrs, NULL, &r);
         assert_int_equal(r.status, 200);
-        reply_free(&r);
+        tc_test_reply_free(&r);
     }
     after = stats(env);
     assert_int_equal(after.verifications, before.verifications + 1);
@@ -589,17 +506,17 @@ anonymous_gets_the_basic_challenge(void **state)
 {
     struct env *env = *state;
     const char *const digest[] = {"Authorization: Digest username=\"x\"", NULL};
-    struct reply r;
+    struct tc_test_reply r;
 
-    http(env->port, "GET", "/test/whoami", NULL, NULL, &r);
+    tc_test_send(env->port, "GET", "/test/whoami", NULL, NULL, &r);
     assert_error(&r, 401, "unauthorized", NULL, 0);
-    assert_string_equal(header_value(&r, "WWW-Authenticate"),
+    assert_string_equal(tc_test_header_value(&r, "WWW-Authenticate"),
                         "Basic realm=\"tincay\", charset=\"UTF-8\"");
-    reply_free(&r);
-    http(env->port, "GET", "/test/whoami", digest, NULL, &r); /* an unknown scheme: none */
+    tc_test_reply_free(&r);
+    tc_test_send(env->port, "GET", "/test/whoami", digest, NULL, &r); /* an unknown scheme: none */
     assert_int_equal(r.status, 401);
-    assert_non_null(header_value(&r, "WWW-Authenticate"));
-    reply_free(&r);
+    assert_non_null(tc_test_header_value(&r, "WWW-Authenticate"));
+    tc_test_reply_free(&r);
 }
 
 static void
@@ -612,13 +529,13 @@ password_change_drops_the_remembered_credential(void **state)
     struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
     struct tc_auth_stats before, after;
     struct tc_db_conn *conn;
-    struct reply r;
+    struct tc_test_reply r;
 
     add_user(env->pool, tc_auth_gate(env->auth), "erin", TC_ROLE_COLLECTOR, TC_LANG_EN);
     for (int i = 0; i < 2; i++) {
-        http(env->port, "GET", "/test/whoami", old_hdrs, NULL, &r);
+        tc_test_send(env->port, "GET", "/test/whoami", old_hdrs, NULL, &r);
         assert_int_equal(r.status, 200);
-        reply_free(&r);
+        tc_test_reply_free(&r);
     }
     before = stats(env);
     assert_non_null(conn = tc_db_acquire(env->pool, 5000, &err));
@@ -627,17 +544,17 @@ password_change_drops_the_remembered_credential(void **state)
                      TC_OK);
     tc_db_release(env->pool, conn);
 
-    http(env->port, "GET", "/test/whoami", old_hdrs, NULL, &r);
+    tc_test_send(env->port, "GET", "/test/whoami", old_hdrs, NULL, &r);
     assert_error(&r, 401, "unauthorized", NULL, 0);
-    assert_non_null(header_value(&r, "WWW-Authenticate"));
-    reply_free(&r);
+    assert_non_null(tc_test_header_value(&r, "WWW-Authenticate"));
+    tc_test_reply_free(&r);
     after = stats(env);
     assert_int_equal(after.cache_hits, before.cache_hits); /* not answered from memory */
     assert_int_equal(after.verifications, before.verifications + 1);
 
-    http(env->port, "GET", "/test/whoami", new_hdrs, NULL, &r);
+    tc_test_send(env->port, "GET", "/test/whoami", new_hdrs, NULL, &r);
     assert_int_equal(r.status, 200);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
@@ -649,21 +566,21 @@ disable_drops_the_remembered_credential(void **state)
     struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
     struct tc_auth_stats before, after;
     struct tc_db_conn *conn;
-    struct reply r;
+    struct tc_test_reply r;
 
     add_user(env->pool, tc_auth_gate(env->auth), "frank", TC_ROLE_COLLECTOR, TC_LANG_EN);
-    http(env->port, "GET", "/test/whoami", hdrs, NULL, &r);
+    tc_test_send(env->port, "GET", "/test/whoami", hdrs, NULL, &r);
     assert_int_equal(r.status, 200);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_non_null(conn = tc_db_acquire(env->pool, 5000, &err));
     assert_int_equal(tc_user_disable(conn, "frank", &err), TC_OK);
     tc_db_release(env->pool, conn);
 
     before = stats(env);
     for (int i = 0; i < 2; i++) {
-        http(env->port, "GET", "/test/whoami", hdrs, NULL, &r);
+        tc_test_send(env->port, "GET", "/test/whoami", hdrs, NULL, &r);
         assert_error(&r, 401, "unauthorized", NULL, 0);
-        reply_free(&r);
+        tc_test_reply_free(&r);
     }
     after = stats(env);
     assert_int_equal(after.cache_hits, before.cache_hits);
@@ -680,25 +597,26 @@ basic_over_plain_http_from_afar_is_refused(void **state)
                                     "X-Forwarded-Proto: https", NULL};
     const char *const bad[] = {"Authorization: Basic !!notbase64!!", NULL};
     struct tc_auth_stats before, after;
-    struct reply r;
+    struct tc_test_reply r;
 
     add_user(env->pool, tc_auth_gate(env->auth), "gail", TC_ROLE_COLLECTOR, TC_LANG_EN);
     before = stats(env);
-    http(env->port, "GET", "/test/whoami", afar, NULL, &r);
+    tc_test_send(env->port, "GET", "/test/whoami", afar, NULL, &r);
     assert_error(&r, 403, "forbidden", msg, sizeof(msg));
     assert_string_equal(msg, "credentials are refused over plain HTTP: connect with HTTPS");
-    reply_free(&r);
+    tc_test_reply_free(&r);
     after = stats(env);
     assert_int_equal(after.verifications, before.verifications); /* the password never checked */
     assert_int_equal(audit_rows(env->pool, "login.failed", "gail", "failed"), 0);
 
-    http(env->port, "GET", "/test/whoami", afar_tls, NULL, &r); /* TLS at the trusted proxy */
+    tc_test_send(env->port, "GET", "/test/whoami", afar_tls, NULL,
+                 &r); /* TLS at the trusted proxy */
     assert_int_equal(r.status, 200);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
-    http(env->port, "GET", "/test/whoami", bad, NULL, &r);
+    tc_test_send(env->port, "GET", "/test/whoami", bad, NULL, &r);
     assert_error(&r, 401, "unauthorized", NULL, 0);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 /* ---- app users ---- */
@@ -717,17 +635,17 @@ app_user_tokens_unknown_and_revoked_are_403(void **state)
     const char *v1[] = {"1"}, *v2[] = {"2"};
     struct tc_db_conn *conn;
     long long id;
-    struct reply r;
+    struct tc_test_reply r;
     json_t *j;
 
-    http(env->port, "GET", "/key/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/test/whoami", NULL,
-         NULL, &r);
+    tc_test_send(env->port, "GET", "/key/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/test/whoami",
+                 NULL, NULL, &r);
     assert_error(&r, 403, "forbidden", NULL, 0);
-    assert_null(header_value(&r, "WWW-Authenticate")); /* Collect must not prompt */
-    reply_free(&r);
-    http(env->port, "GET", "/key/short/test/whoami", NULL, NULL, &r);
+    assert_null(tc_test_header_value(&r, "WWW-Authenticate")); /* Collect must not prompt */
+    tc_test_reply_free(&r);
+    tc_test_send(env->port, "GET", "/key/short/test/whoami", NULL, NULL, &r);
     assert_error(&r, 403, "forbidden", NULL, 0);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     assert_non_null(conn = tc_db_acquire(env->pool, 5000, &err));
     assert_int_equal(tc_db_exec(conn, sql_form, 1, v1, arena, NULL, &err), TC_OK);
@@ -735,19 +653,19 @@ app_user_tokens_unknown_and_revoked_are_403(void **state)
     assert_int_equal(tc_app_user_create(conn, "phone 1", 0, 0, token, &id, &err), TC_OK);
     assert_int_equal(tc_app_user_assign(conn, id, "needs", &err), TC_OK);
     snprintf(path, sizeof(path), "/key/%s/test/whoami", token);
-    http(env->port, "GET", path, NULL, NULL, &r);
+    tc_test_send(env->port, "GET", path, NULL, NULL, &r);
     assert_int_equal(r.status, 200);
-    j = parse_json(&r);
+    j = tc_test_json(&r);
     assert_int_equal(json_integer_value(json_object_get(j, "kind")), TC_PRINCIPAL_APP_USER);
     assert_string_equal(json_string_value(json_object_get(j, "role")), "app_user");
     assert_int_equal(json_integer_value(json_object_get(j, "n_forms")), 2); /* both versions */
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     assert_int_equal(tc_app_user_revoke(conn, id, &err), TC_OK);
-    http(env->port, "GET", path, NULL, NULL, &r);
+    tc_test_send(env->port, "GET", path, NULL, NULL, &r);
     assert_error(&r, 403, "forbidden", NULL, 0);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     tc_db_release(env->pool, conn);
     tc_arena_destroy(arena);
     sodium_memzero(token, sizeof(token));
@@ -761,16 +679,16 @@ policy_refusal_is_403_and_audited(void **state)
     struct env *env = *state;
     char auth[512];
     const char *const hdrs[] = {basic("hank", PASSWORD, auth, sizeof(auth)), NULL};
-    struct reply r;
+    struct tc_test_reply r;
 
     add_user(env->pool, tc_auth_gate(env->auth), "hank", TC_ROLE_COLLECTOR, TC_LANG_EN);
-    http(env->port, "GET", "/test/check", hdrs, NULL, &r);
+    tc_test_send(env->port, "GET", "/test/check", hdrs, NULL, &r);
     assert_error(&r, 403, "forbidden", NULL, 0);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_int_equal(audit_rows(env->pool, "case.read", "hank", "denied"), 1);
-    http(env->port, "GET", "/test/check", NULL, NULL, &r); /* anonymous: 401, not audited */
+    tc_test_send(env->port, "GET", "/test/check", NULL, NULL, &r); /* anonymous: 401, not audited */
     assert_int_equal(r.status, 401);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 /* ---- the password gate ---- */
@@ -785,17 +703,17 @@ flood_one(void *arg)
 {
     struct flood *f = arg;
     char body[256];
-    struct reply r;
+    struct tc_test_reply r;
 
     login_body("ivy", PASSWORD, body, sizeof(body));
-    http(f->port, "POST", "/api/v1/session", json_headers, body, &r);
+    tc_test_send(f->port, "POST", "/api/v1/session", json_headers, body, &r);
     if (r.status == 200)
         atomic_fetch_add(&f->ok, 1);
     else if (r.status == 503)
         atomic_fetch_add(&f->busy, 1);
     else
         atomic_fetch_add(&f->other, 1);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     return NULL;
 }
 

@@ -23,6 +23,7 @@
 
 #include "auth.h"
 #include "http.h"
+#include "testhttp.h"
 #include "testlib.h"
 #include "tincay/arena.h"
 #include "tincay/config.h"
@@ -40,17 +41,6 @@
 #define VICTIM   "Nguyễn Thị Hư Cấu"
 #define FORM_CT  "application/x-www-form-urlencoded"
 
-struct reply {
-    long status;
-    struct tc_strbuf body;
-    struct tc_strbuf headers;
-};
-
-struct session {
-    char token[TC_SESSION_TOKEN_MAX];
-    char csrf[TC_SESSION_TOKEN_MAX];
-};
-
 struct env {
     char conninfo[256];
     char dir[128];
@@ -67,102 +57,47 @@ struct env {
 
 static struct env *E;
 
-static size_t
-collect(char *data, size_t size, size_t n, void *sb)
-{
-    tc_strbuf_append(sb, data, size * n);
-    return size * n;
-}
-
 static void
-http(const char *method, const char *path, const struct session *s, const char *content_type,
-     const char *body, struct reply *r)
+http(const char *method, const char *path, const struct tc_test_session *s,
+     const char *content_type, const char *body, struct tc_test_reply *r)
 {
-    CURL *c = curl_easy_init();
-    struct curl_slist *hdrs = NULL;
-    char url[512], h[256];
+    char cookie[256], csrf[256], type[256];
+    const char *headers[5] = {"Accept-Language: en"};
+    size_t n = 1;
 
-    assert_non_null(c);
-    memset(r, 0, sizeof(*r));
-    r->body = (struct tc_strbuf)TC_STRBUF_INIT(1u << 22);
-    r->headers = (struct tc_strbuf)TC_STRBUF_INIT(1u << 16);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", E->port, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    hdrs = curl_slist_append(hdrs, "Accept-Language: en");
     if (s != NULL) {
-        snprintf(h, sizeof(h), "Cookie: %s=%s", TC_AUTH_COOKIE, s->token);
-        hdrs = curl_slist_append(hdrs, h);
+        snprintf(cookie, sizeof(cookie), "Cookie: %s=%s", TC_AUTH_COOKIE, s->token);
+        headers[n++] = cookie;
         if (content_type != NULL && strcmp(content_type, FORM_CT) != 0) {
-            snprintf(h, sizeof(h), "%s: %s", TC_AUTH_CSRF_FIELD, s->csrf);
-            hdrs = curl_slist_append(hdrs, h);
+            snprintf(csrf, sizeof(csrf), "%s: %s", TC_AUTH_CSRF_FIELD, s->csrf);
+            headers[n++] = csrf;
         }
     }
     if (content_type != NULL) {
-        snprintf(h, sizeof(h), "Content-Type: %s", content_type);
-        hdrs = curl_slist_append(hdrs, h);
+        snprintf(type, sizeof(type), "Content-Type: %s", content_type);
+        headers[n++] = type;
     }
-    if (body != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
-}
-
-static void
-reply_free(struct reply *r)
-{
-    tc_strbuf_cleanup(&r->body);
-    tc_strbuf_cleanup(&r->headers);
-}
-
-static void
-expect(const struct reply *r, long status)
-{
-    if (r->status != status)
-        fail_msg("expected %ld, got %ld: %s", status, r->status, tc_strbuf_str(&r->body));
+    tc_test_send(E->port, method, path, headers, body, r);
 }
 
 static bool
-has(const struct reply *r, const char *needle)
+has(const struct tc_test_reply *r, const char *needle)
 {
     return strstr(tc_strbuf_str(&r->body), needle) != NULL;
 }
 
 static void
-log_in(const char *login, struct session *s)
+log_in(const char *login, struct tc_test_session *s)
 {
-    char body[256];
-    const char *cookie;
-    struct reply r;
-    json_t *j;
+    long st = tc_test_session_login(E->port, login, PASSWORD, s);
 
-    snprintf(body, sizeof(body), "{\"login\": \"%s\", \"password\": \"%s\"}", login, PASSWORD);
-    http("POST", "/api/v1/session", NULL, "application/json", body, &r);
-    expect(&r, 200);
-    cookie = strstr(tc_strbuf_str(&r.headers), TC_AUTH_COOKIE "=");
-    assert_non_null(cookie);
-    cookie += strlen(TC_AUTH_COOKIE) + 1;
-    snprintf(s->token, sizeof(s->token), "%.*s", (int)strcspn(cookie, ";\r\n"), cookie);
-    j = json_loads(tc_strbuf_str(&r.body), 0, NULL);
-    assert_non_null(j);
-    snprintf(s->csrf, sizeof(s->csrf), "%s", json_string_value(json_object_get(j, "csrf")));
-    json_decref(j);
-    reply_free(&r);
+    if (st != 0)
+        fail_msg("login of %s: %ld", login, st);
 }
 
 /* The value of the hidden csrf field of a page's form. */
 static void
-page_csrf(const struct reply *r, char *out, size_t size)
+page_csrf(const struct tc_test_reply *r, char *out, size_t size)
 {
     const char *p = strstr(tc_strbuf_str(&r->body), "name=\"csrf\"");
 
@@ -326,11 +261,11 @@ add_unit(const char *code, const char *commune, long long escrow_id, long long m
 
 /* A dctc_case intake of the fictitious VICTIM, born 1990; free text holds SECRET. */
 static void
-file_case(const struct session *s, char *code_out)
+file_case(const struct tc_test_session *s, char *code_out)
 {
     char *xml = NULL, uuid[33];
     unsigned char rnd[16];
-    struct reply r;
+    struct tc_test_reply r;
     json_t *j;
 
     randombytes_buf(rnd, sizeof(rnd));
@@ -369,12 +304,12 @@ file_case(const struct session *s, char *code_out)
             E->commune_a, uuid) < 0)
         fail_msg("out of memory");
     http("POST", "/api/v1/cases", s, "application/xml", xml, &r);
-    expect(&r, 201);
+    tc_test_expect(&r, 201);
     j = json_loads(tc_strbuf_str(&r.body), 0, NULL);
     assert_non_null(j);
     snprintf(code_out, 12, "%s", json_string_value(json_object_get(j, "case_code")));
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     free(xml);
 }
 
@@ -454,8 +389,8 @@ group_teardown(void **state)
 static void
 host_lists_the_unit_cases(void **state)
 {
-    struct session host;
-    struct reply r;
+    struct tc_test_session host;
+    struct tc_test_reply r;
     char link[64];
 
     (void)state;
@@ -463,7 +398,7 @@ host_lists_the_unit_cases(void **state)
     file_case(&host, E->code1);
     file_case(&host, E->code2);
     http("GET", "/cases", &host, NULL, NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     snprintf(link, sizeof(link), "href=\"/cases/%s\"", E->code1);
     assert_true(has(&r, link));
     snprintf(link, sizeof(link), "href=\"/cases/%s\"", E->code2);
@@ -472,15 +407,15 @@ host_lists_the_unit_cases(void **state)
     assert_true(has(&r, "href=\"/cases\"")); /* the navigation's link */
     assert_false(has(&r, SECRET));
     assert_false(has(&r, "Hư Cấu"));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_true(audit_rows("host_a", "case.list", "outcome = 'ok'") >= 1);
 }
 
 static void
 case_opens_only_with_a_purpose_and_is_audited(void **state)
 {
-    struct session host;
-    struct reply r;
+    struct tc_test_session host;
+    struct tc_test_reply r;
     char path[64], csrf[TC_SESSION_TOKEN_MAX], body[256], link[64];
     long long before;
 
@@ -489,34 +424,34 @@ case_opens_only_with_a_purpose_and_is_audited(void **state)
     snprintf(path, sizeof(path), "/cases/%s", E->code2);
     before = audit_rows("host_a", "case.read", "outcome = 'ok'");
     http("GET", path, &host, NULL, NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_true(has(&r, "name=\"purpose\""));
     assert_false(has(&r, SECRET));
     assert_false(has(&r, "Hư Cấu"));
     page_csrf(&r, csrf, sizeof(csrf));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_int_equal(audit_rows("host_a", "case.read", "outcome = 'ok'"), before);
 
     /* No purpose, or one not in the list: no content, no read. */
     snprintf(body, sizeof(body), "csrf=%s", csrf);
     http("POST", path, &host, FORM_CT, body, &r);
-    expect(&r, 400);
+    tc_test_expect(&r, 400);
     assert_false(has(&r, SECRET));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     snprintf(body, sizeof(body), "csrf=%s&purpose=curiosity", csrf);
     http("POST", path, &host, FORM_CT, body, &r);
-    expect(&r, 400);
-    reply_free(&r);
+    tc_test_expect(&r, 400);
+    tc_test_reply_free(&r);
     /* No CSRF field: refused. */
     http("POST", path, &host, FORM_CT, "purpose=referral", &r);
-    expect(&r, 403);
+    tc_test_expect(&r, 403);
     assert_false(has(&r, SECRET));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_int_equal(audit_rows("host_a", "case.read", "outcome = 'ok'"), before);
 
     snprintf(body, sizeof(body), "csrf=%s&purpose=referral", csrf);
     http("POST", path, &host, FORM_CT, body, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_true(has(&r, SECRET));
     assert_true(has(&r, "Hư Cấu"));
     assert_true(has(&r, "This read has been recorded in the audit log (purpose: Referral)."));
@@ -526,7 +461,7 @@ case_opens_only_with_a_purpose_and_is_audited(void **state)
     assert_true(has(&r, "name and birth year"));
     assert_true(has(&r, "No attachment."));
     assert_true(strstr(tc_strbuf_str(&r.headers), "no-store") != NULL);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     {
         char sql[200];
 
@@ -541,60 +476,60 @@ case_opens_only_with_a_purpose_and_is_audited(void **state)
 static void
 vietnamese_notice(void **state)
 {
-    struct session host;
-    struct reply r;
+    struct tc_test_session host;
+    struct tc_test_reply r;
     char path[64], csrf[TC_SESSION_TOKEN_MAX], body[256];
 
     (void)state;
     log_in("host_a", &host);
     snprintf(path, sizeof(path), "/cases/%s?lang=vi", E->code1);
     http("GET", path, &host, NULL, NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     page_csrf(&r, csrf, sizeof(csrf));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     snprintf(body, sizeof(body), "csrf=%s&purpose=follow-up", csrf);
     snprintf(path, sizeof(path), "/cases/%s", E->code1);
     http("POST", path, &host, FORM_CT, body, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_true(has(&r, "Lần xem này đã được ghi vào nhật ký kiểm tra (lý do: Theo dõi)."));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     /* Back to English for the other tests' account. */
     http("GET", "/cases?lang=en", &host, NULL, NULL, &r);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
 other_unit_gets_404_reviewer_403(void **state)
 {
-    struct session host_b, reviewer;
-    struct reply r;
+    struct tc_test_session host_b, reviewer;
+    struct tc_test_reply r;
     char path[64];
 
     (void)state;
     snprintf(path, sizeof(path), "/cases/%s", E->code1);
     log_in("host_b", &host_b);
     http("GET", path, &host_b, NULL, NULL, &r);
-    expect(&r, 404);
+    tc_test_expect(&r, 404);
     assert_false(has(&r, SECRET));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     http("GET", "/cases/DC-ffffffff", &host_b, NULL, NULL, &r);
-    expect(&r, 404);
-    reply_free(&r);
+    tc_test_expect(&r, 404);
+    tc_test_reply_free(&r);
     http("GET", "/cases", &host_b, NULL, NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_false(has(&r, E->code1));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_true(audit_rows("host_b", "case.read", "outcome = 'denied'") >= 2);
 
     log_in("reviewer_a", &reviewer);
     http("GET", "/cases", &reviewer, NULL, NULL, &r);
-    expect(&r, 403);
+    tc_test_expect(&r, 403);
     assert_false(has(&r, E->code1));
     assert_false(has(&r, "href=\"/cases\""));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     http("GET", path, &reviewer, NULL, NULL, &r);
-    expect(&r, 403);
-    reply_free(&r);
+    tc_test_expect(&r, 403);
+    tc_test_reply_free(&r);
     assert_true(audit_rows("reviewer_a", "case.list", "outcome = 'denied'") >= 1);
     assert_true(audit_rows("reviewer_a", "case.read", "outcome = 'denied'") >= 1);
 }
@@ -602,31 +537,31 @@ other_unit_gets_404_reviewer_403(void **state)
 static void
 escrow_reads_the_province_case(void **state)
 {
-    struct session escrow;
-    struct reply r;
+    struct tc_test_session escrow;
+    struct tc_test_reply r;
     char path[64], csrf[TC_SESSION_TOKEN_MAX], body[256];
 
     (void)state;
     log_in("escrow_a", &escrow);
     http("GET", "/cases", &escrow, NULL, NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_true(has(&r, E->code1));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     snprintf(path, sizeof(path), "/cases/%s", E->code1);
     http("GET", path, &escrow, NULL, NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     page_csrf(&r, csrf, sizeof(csrf));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     snprintf(body, sizeof(body), "csrf=%s&purpose=review", csrf);
     http("POST", path, &escrow, FORM_CT, body, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_true(has(&r, SECRET));
     assert_false(has(&r, "Possible earlier cases")); /* hints are for the unit's members */
-    reply_free(&r);
+    tc_test_reply_free(&r);
     log_in("escrow_b", &escrow);
     http("GET", path, &escrow, NULL, NULL, &r);
-    expect(&r, 404);
-    reply_free(&r);
+    tc_test_expect(&r, 404);
+    tc_test_reply_free(&r);
 }
 
 int

@@ -19,6 +19,7 @@
 
 #include "auth.h"
 #include "http.h"
+#include "testhttp.h"
 #include "testlib.h"
 #include "tincay/arena.h"
 #include "tincay/config.h"
@@ -33,12 +34,6 @@
 #define PASSWORD "bốn con ngựa trên đồi"
 #define MARKET   "tests/e2e/fixtures/market_group.xml"
 #define SVG      "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>"
-
-struct reply {
-    long status;
-    struct tc_strbuf body;
-    struct tc_strbuf headers;
-};
 
 struct env {
     char conninfo[256];
@@ -55,85 +50,6 @@ struct env {
 
 /* ---- helpers ---- */
 
-static size_t
-collect(char *data, size_t size, size_t n, void *sb)
-{
-    tc_strbuf_append(sb, data, size * n);
-    return size * n;
-}
-
-/* One request with extra headers (NULL-terminated list) and an optional body. */
-static void
-http(unsigned int port, const char *method, const char *path, const char *const *headers,
-     const char *body, struct reply *r)
-{
-    CURL *c = curl_easy_init();
-    struct curl_slist *hdrs = NULL;
-    char url[512];
-
-    assert_non_null(c);
-    memset(r, 0, sizeof(*r));
-    r->body = (struct tc_strbuf)TC_STRBUF_INIT(8u << 20);
-    r->headers = (struct tc_strbuf)TC_STRBUF_INIT(1u << 16);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
-    if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    else
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
-        hdrs = curl_slist_append(hdrs, headers[i]);
-    if (body != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
-}
-
-static void
-reply_free(struct reply *r)
-{
-    tc_strbuf_cleanup(&r->body);
-    tc_strbuf_cleanup(&r->headers);
-}
-
-/* The value of response header `name` (case-insensitive), or NULL; in a static buffer. */
-static const char *
-header_value(const struct reply *r, const char *name)
-{
-    static char value[1024];
-    const char *h = tc_strbuf_str(&r->headers);
-    size_t n = strlen(name);
-
-    for (const char *line = h; *line != '\0'; line = strchr(line, '\n') + 1) {
-        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
-            size_t len = strcspn(line + n + 1, "\r\n");
-
-            snprintf(value, sizeof(value), "%.*s", (int)len, line + n + 1);
-            return value + strspn(value, " ");
-        }
-        if (strchr(line, '\n') == NULL)
-            break;
-    }
-    return NULL;
-}
-
-static void
-expect_status(const struct reply *r, long status)
-{
-    if (r->status != status)
-        fail_msg("expected %ld, got %ld: %.300s", status, r->status, tc_strbuf_str(&r->body));
-}
-
 static const struct tc_embedded *
 embedded(const char *name)
 {
@@ -147,7 +63,7 @@ embedded(const char *name)
 /* GET `path` with the session `token` (NULL: none) and up to two more headers. */
 static void
 get_as(const struct env *env, const char *token, const char *path, const char *extra,
-       struct reply *r)
+       struct tc_test_reply *r)
 {
     char cookie[128];
     const char *hdrs[3] = {NULL, NULL, NULL};
@@ -159,7 +75,7 @@ get_as(const struct env *env, const char *token, const char *path, const char *e
     }
     if (extra != NULL)
         hdrs[n] = extra;
-    http(env->port, "GET", path, hdrs, NULL, r);
+    tc_test_send(env->port, "GET", path, hdrs, NULL, r);
 }
 
 static void
@@ -183,17 +99,17 @@ log_in(const struct env *env, const char *login, char token[TC_SESSION_TOKEN_MAX
     const char *const hdrs[] = {"Content-Type: application/json", NULL};
     char body[256];
     const char *cookie;
-    struct reply r;
+    struct tc_test_reply r;
 
     snprintf(body, sizeof(body), "{\"login\": \"%s\", \"password\": \"%s\"}", login, PASSWORD);
-    http(env->port, "POST", "/api/v1/session", hdrs, body, &r);
-    expect_status(&r, 200);
-    cookie = header_value(&r, "Set-Cookie");
+    tc_test_send(env->port, "POST", "/api/v1/session", hdrs, body, &r);
+    tc_test_expect(&r, 200);
+    cookie = tc_test_header_value(&r, "Set-Cookie");
     assert_non_null(cookie);
     cookie += strlen(TC_AUTH_COOKIE) + 1;
     memcpy(token, cookie, TC_SESSION_TOKEN_MAX - 1);
     token[TC_SESSION_TOKEN_MAX - 1] = '\0';
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
@@ -315,25 +231,26 @@ static_files_are_immutable_with_their_content_type(void **state)
     const struct tc_embedded *js = embedded(tc_webforms_entry_js);
     const struct tc_embedded *css = embedded(tc_webforms_entry_css);
     char path[256];
-    struct reply r;
+    struct tc_test_reply r;
 
     snprintf(path, sizeof(path), "/static/webforms/%s", js->name);
     get_as(env, NULL, path, NULL, &r);
-    expect_status(&r, 200);
-    assert_string_equal(header_value(&r, "Content-Type"), "text/javascript; charset=utf-8");
-    assert_string_equal(header_value(&r, "Cache-Control"), "public, max-age=31536000, immutable");
-    assert_string_equal(header_value(&r, "Vary"), "Accept-Encoding");
-    assert_null(header_value(&r, "Content-Encoding"));
+    tc_test_expect(&r, 200);
+    assert_string_equal(tc_test_header_value(&r, "Content-Type"), "text/javascript; charset=utf-8");
+    assert_string_equal(tc_test_header_value(&r, "Cache-Control"),
+                        "public, max-age=31536000, immutable");
+    assert_string_equal(tc_test_header_value(&r, "Vary"), "Accept-Encoding");
+    assert_null(tc_test_header_value(&r, "Content-Encoding"));
     assert_int_equal(r.body.len, js->len);
     assert_memory_equal(tc_strbuf_str(&r.body), js->data, js->len);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     snprintf(path, sizeof(path), "/static/webforms/%s", css->name);
-    http(env->port, "HEAD", path, NULL, NULL, &r);
-    expect_status(&r, 200);
-    assert_string_equal(header_value(&r, "Content-Type"), "text/css; charset=utf-8");
+    tc_test_send(env->port, "HEAD", path, NULL, NULL, &r);
+    tc_test_expect(&r, 200);
+    assert_string_equal(tc_test_header_value(&r, "Content-Type"), "text/css; charset=utf-8");
     assert_int_equal(r.body.len, 0);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
@@ -345,26 +262,26 @@ static_files_are_sent_gzipped_when_accepted(void **state)
     const struct tc_embedded *gz;
     static const char *const refusals[] = {"Accept-Encoding: gzip;q=0", "Accept-Encoding: br",
                                            "Accept-Encoding: identity, gzip; q=0.000"};
-    struct reply r;
+    struct tc_test_reply r;
 
     snprintf(gz_name, sizeof(gz_name), "%s.gz", css->name);
     gz = embedded(gz_name);
     assert_true(gz->len < css->len);
     snprintf(path, sizeof(path), "/static/webforms/%s", css->name);
     get_as(env, NULL, path, "Accept-Encoding: br, gzip;q=0.8", &r);
-    expect_status(&r, 200);
-    assert_string_equal(header_value(&r, "Content-Encoding"), "gzip");
-    assert_string_equal(header_value(&r, "Content-Type"), "text/css; charset=utf-8");
+    tc_test_expect(&r, 200);
+    assert_string_equal(tc_test_header_value(&r, "Content-Encoding"), "gzip");
+    assert_string_equal(tc_test_header_value(&r, "Content-Type"), "text/css; charset=utf-8");
     assert_int_equal(r.body.len, gz->len);
     assert_memory_equal(tc_strbuf_str(&r.body), gz->data, gz->len);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
         get_as(env, NULL, path, refusals[i], &r);
-        expect_status(&r, 200);
-        assert_null(header_value(&r, "Content-Encoding"));
+        tc_test_expect(&r, 200);
+        assert_null(tc_test_header_value(&r, "Content-Encoding"));
         assert_int_equal(r.body.len, css->len);
-        reply_free(&r);
+        tc_test_reply_free(&r);
     }
 }
 
@@ -373,32 +290,32 @@ only_the_bundle_is_served(void **state)
 {
     struct env *env = *state;
     char path[256];
-    struct reply r;
+    struct tc_test_reply r;
 
     snprintf(path, sizeof(path), "/static/webforms/%s.gz", tc_webforms_entry_css);
     get_as(env, NULL, path, NULL, &r);
-    expect_status(&r, 404);
-    reply_free(&r);
+    tc_test_expect(&r, 404);
+    tc_test_reply_free(&r);
     get_as(env, NULL, "/static/webforms/fill.js", NULL, &r);
-    expect_status(&r, 404);
-    reply_free(&r);
+    tc_test_expect(&r, 404);
+    tc_test_reply_free(&r);
     get_as(env, NULL, "/static/webforms/..%2F..%2Fetc%2Fpasswd", NULL, &r);
-    expect_status(&r, 404);
-    reply_free(&r);
+    tc_test_expect(&r, 404);
+    tc_test_reply_free(&r);
 }
 
 /* ---- the fill page ---- */
 
 /* The nonce of the page's CSP, checking the policy around it. */
 static void
-expect_csp(const struct reply *r, char nonce[32])
+expect_csp(const struct tc_test_reply *r, char nonce[32])
 {
     static const char head[] = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; "
                                "style-src 'self' 'nonce-";
     static const char tail[] = "'; img-src 'self' data: blob:; font-src 'self' data:; "
                                "media-src 'self' blob:; connect-src 'self'; base-uri 'none'; "
                                "form-action 'self'; frame-ancestors 'none'";
-    const char *csp = header_value(r, "Content-Security-Policy");
+    const char *csp = tc_test_header_value(r, "Content-Security-Policy");
 
     assert_non_null(csp);
     assert_int_equal(strncmp(csp, head, strlen(head)), 0);
@@ -416,12 +333,12 @@ the_page_carries_the_bundle_csrf_and_a_fresh_nonce(void **state)
     struct env *env = *state;
     char nonce1[32], nonce2[32], csrf[TC_SESSION_TOKEN_MAX], want[512];
     const char *body;
-    struct reply r;
+    struct tc_test_reply r;
 
     get_as(env, env->collector, "/fill/market_group", NULL, &r);
-    expect_status(&r, 200);
-    assert_string_equal(header_value(&r, "Content-Type"), "text/html; charset=utf-8");
-    assert_string_equal(header_value(&r, "Cache-Control"), "no-store");
+    tc_test_expect(&r, 200);
+    assert_string_equal(tc_test_header_value(&r, "Content-Type"), "text/html; charset=utf-8");
+    assert_string_equal(tc_test_header_value(&r, "Cache-Control"), "no-store");
     expect_csp(&r, nonce1);
     body = tc_strbuf_str(&r.body);
     tc_session_csrf(env->collector, csrf);
@@ -441,60 +358,60 @@ the_page_carries_the_bundle_csrf_and_a_fresh_nonce(void **state)
     assert_non_null(strstr(body, "data-submission-url=\"/submission\""));
     /* No inline script: the only <script> is the module above. */
     assert_null(strstr(strstr(body, "<script") + 1, "<script"));
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     get_as(env, env->collector, "/fill/market_group", NULL, &r);
-    expect_status(&r, 200);
+    tc_test_expect(&r, 200);
     expect_csp(&r, nonce2);
     assert_string_not_equal(nonce1, nonce2);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
 the_page_escapes_the_title(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
     get_as(env, env->collector, "/fill/escaped", NULL, &r);
-    expect_status(&r, 200);
+    tc_test_expect(&r, 200);
     assert_non_null(strstr(tc_strbuf_str(&r.body),
                            "<title>Tổ &lt;b&gt;&quot;A&amp;B&quot;&lt;/b&gt; · tincay</title>"));
     assert_null(strstr(tc_strbuf_str(&r.body), "<b>"));
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
 the_page_needs_a_login_and_the_right_to_submit(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
     get_as(env, NULL, "/fill/market_group", NULL, &r);
-    expect_status(&r, 303);
-    assert_string_equal(header_value(&r, "Location"), "/login");
-    reply_free(&r);
+    tc_test_expect(&r, 303);
+    assert_string_equal(tc_test_header_value(&r, "Location"), "/login");
+    tc_test_reply_free(&r);
 
     get_as(env, env->viewer, "/fill/market_group", NULL, &r);
-    expect_status(&r, 403);
-    assert_string_equal(header_value(&r, "Content-Type"), "text/html; charset=utf-8");
+    tc_test_expect(&r, 403);
+    assert_string_equal(tc_test_header_value(&r, "Content-Type"), "text/html; charset=utf-8");
     /* The interface's error page, under its own policy (no WebAssembly, no nonce). */
-    assert_null(strstr(header_value(&r, "Content-Security-Policy"), "wasm"));
-    reply_free(&r);
+    assert_null(strstr(tc_test_header_value(&r, "Content-Security-Policy"), "wasm"));
+    tc_test_reply_free(&r);
     get_as(env, env->viewer, "/fill/market_group/form.xml", NULL, &r);
-    expect_status(&r, 403);
-    reply_free(&r);
+    tc_test_expect(&r, 403);
+    tc_test_reply_free(&r);
 
     get_as(env, env->collector, "/fill/no_such_form", NULL, &r);
-    expect_status(&r, 404);
+    tc_test_expect(&r, 404);
     assert_non_null(strstr(tc_strbuf_str(&r.body), "no_such_form"));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     get_as(env, env->collector, "/fill/draft_only", NULL, &r);
-    expect_status(&r, 404);
-    reply_free(&r);
+    tc_test_expect(&r, 404);
+    tc_test_reply_free(&r);
     get_as(env, env->collector, "/fill/draft_only/form.xml?version=1", NULL, &r);
-    expect_status(&r, 404);
-    reply_free(&r);
+    tc_test_expect(&r, 404);
+    tc_test_reply_free(&r);
 }
 
 /* ---- what the bundle fetches ---- */
@@ -503,46 +420,47 @@ static void
 the_form_xml_is_the_stored_bytes_of_the_version(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
     get_as(env, env->collector, "/fill/market_group/form.xml?version=2026112901", NULL, &r);
-    expect_status(&r, 200);
-    assert_string_equal(header_value(&r, "Content-Type"), "text/xml; charset=utf-8");
-    assert_string_equal(header_value(&r, "Cache-Control"), "no-store");
+    tc_test_expect(&r, 200);
+    assert_string_equal(tc_test_header_value(&r, "Content-Type"), "text/xml; charset=utf-8");
+    assert_string_equal(tc_test_header_value(&r, "Cache-Control"), "no-store");
     assert_int_equal(r.body.len, env->market_len);
     assert_memory_equal(tc_strbuf_str(&r.body), env->market_xml, env->market_len);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     get_as(env, env->collector, "/fill/market_group/form.xml", NULL, &r);
-    expect_status(&r, 200);
+    tc_test_expect(&r, 200);
     assert_int_equal(r.body.len, env->market_len);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     get_as(env, env->collector, "/fill/market_group/form.xml?version=1999", NULL, &r);
-    expect_status(&r, 404);
-    reply_free(&r);
+    tc_test_expect(&r, 404);
+    tc_test_reply_free(&r);
 }
 
 static void
 media_are_served_inert(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
     get_as(env, env->collector, "/fill/market_group/media/logo.svg?version=2026112901", NULL, &r);
-    expect_status(&r, 200);
-    assert_string_equal(header_value(&r, "Content-Type"), "image/svg+xml");
-    assert_string_equal(header_value(&r, "Content-Security-Policy"), "default-src 'none'; sandbox");
-    assert_string_equal(header_value(&r, "X-Content-Type-Options"), "nosniff");
+    tc_test_expect(&r, 200);
+    assert_string_equal(tc_test_header_value(&r, "Content-Type"), "image/svg+xml");
+    assert_string_equal(tc_test_header_value(&r, "Content-Security-Policy"),
+                        "default-src 'none'; sandbox");
+    assert_string_equal(tc_test_header_value(&r, "X-Content-Type-Options"), "nosniff");
     assert_string_equal(tc_strbuf_str(&r.body), SVG);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     get_as(env, env->collector, "/fill/market_group/media/other.png", NULL, &r);
-    expect_status(&r, 404);
-    reply_free(&r);
+    tc_test_expect(&r, 404);
+    tc_test_reply_free(&r);
     get_as(env, NULL, "/fill/market_group/media/logo.svg", NULL, &r);
-    expect_status(&r, 401);
-    reply_free(&r);
+    tc_test_expect(&r, 401);
+    tc_test_reply_free(&r);
 }
 
 int

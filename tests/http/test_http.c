@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "http.h"
+#include "testhttp.h"
 #include "testlib.h"
 #include "tincay/config.h"
 #include "tincay/db.h"
@@ -31,12 +32,6 @@
 
 #define DEADLINE_MS 2000u
 #define SLOW_BODY   100000u
-
-struct reply {
-    long status;
-    struct tc_strbuf body;
-    struct tc_strbuf headers;
-};
 
 struct env {
     char conninfo[256];
@@ -186,13 +181,6 @@ start_server(const struct tc_config *cfg, struct tc_db_pool *pool)
     return srv;
 }
 
-static size_t
-collect(char *data, size_t size, size_t n, void *sb)
-{
-    tc_strbuf_append(sb, data, size * n);
-    return size * n;
-}
-
 struct upload {
     size_t left;
 };
@@ -214,7 +202,7 @@ read_upload(char *buf, size_t size, size_t n, void *cls)
  */
 static void
 request(unsigned int port, const char *method, const char *path, const char *header,
-        size_t body_len, int chunked, struct reply *r)
+        size_t body_len, int chunked, struct tc_test_reply *r)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *hdrs = NULL;
@@ -228,9 +216,9 @@ request(unsigned int port, const char *method, const char *path, const char *hea
     snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", port, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tc_test_collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tc_test_collect);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
     if (strcmp(method, "HEAD") == 0)
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
@@ -256,7 +244,7 @@ request(unsigned int port, const char *method, const char *path, const char *hea
 
 /* GET over HTTPS, trusting whatever certificate the test server shows. */
 static CURLcode
-request_tls(unsigned int port, const char *path, struct reply *r)
+request_tls(unsigned int port, const char *path, struct tc_test_reply *r)
 {
     CURL *c = curl_easy_init();
     char url[512];
@@ -271,7 +259,7 @@ request_tls(unsigned int port, const char *path, struct reply *r)
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tc_test_collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
     rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
@@ -280,48 +268,9 @@ request_tls(unsigned int port, const char *path, struct reply *r)
 }
 
 static void
-reply_free(struct reply *r)
+assert_json_error(const struct tc_test_reply *r, const char *code)
 {
-    tc_strbuf_cleanup(&r->body);
-    tc_strbuf_cleanup(&r->headers);
-}
-
-/* The value of response header `name` (case-insensitive), or NULL; in a static buffer. */
-static const char *
-header_value(const struct reply *r, const char *name)
-{
-    static char value[512];
-    const char *h = tc_strbuf_str(&r->headers);
-    size_t n = strlen(name);
-
-    for (const char *line = h; *line != '\0'; line = strchr(line, '\n') + 1) {
-        if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
-            size_t len = strcspn(line + n + 1, "\r\n");
-
-            snprintf(value, sizeof(value), "%.*s", (int)len, line + n + 1);
-            return value + strspn(value, " ");
-        }
-        if (strchr(line, '\n') == NULL)
-            break;
-    }
-    return NULL;
-}
-
-static json_t *
-parse_json(const struct reply *r)
-{
-    json_error_t jerr;
-    json_t *j = json_loads(tc_strbuf_str(&r->body), 0, &jerr);
-
-    if (j == NULL)
-        fail_msg("not JSON (%s): %s", jerr.text, tc_strbuf_str(&r->body));
-    return j;
-}
-
-static void
-assert_json_error(const struct reply *r, const char *code)
-{
-    json_t *j = parse_json(r);
+    json_t *j = tc_test_json(r);
     json_t *e = json_object_get(j, "error");
 
     assert_non_null(e);
@@ -395,17 +344,18 @@ static void
 healthz_is_ok_when_the_database_answers(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
     request(env->port, "GET", "/healthz", NULL, 0, 0, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(tc_strbuf_str(&r.body), "{\"status\":\"ok\",\"database\":\"up\"}");
-    assert_string_equal(header_value(&r, "Content-Type"), "application/json; charset=utf-8");
-    assert_string_equal(header_value(&r, "X-Content-Type-Options"), "nosniff");
-    assert_string_equal(header_value(&r, "Referrer-Policy"), "no-referrer");
-    assert_string_equal(header_value(&r, "Cache-Control"), "no-store");
-    assert_null(header_value(&r, "Content-Security-Policy"));
-    reply_free(&r);
+    assert_string_equal(tc_test_header_value(&r, "Content-Type"),
+                        "application/json; charset=utf-8");
+    assert_string_equal(tc_test_header_value(&r, "X-Content-Type-Options"), "nosniff");
+    assert_string_equal(tc_test_header_value(&r, "Referrer-Policy"), "no-referrer");
+    assert_string_equal(tc_test_header_value(&r, "Cache-Control"), "no-store");
+    assert_null(tc_test_header_value(&r, "Content-Security-Policy"));
+    tc_test_reply_free(&r);
 }
 
 static void
@@ -417,7 +367,7 @@ healthz_is_503_when_the_database_is_gone(void **state)
     struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
     struct tc_db_pool *pool;
     struct tc_server *srv;
-    struct reply r;
+    struct tc_test_reply r;
 
     tc_test_db_create("http_gone", conninfo, sizeof(conninfo));
     pool = tc_db_pool_create(conninfo, 2, &err);
@@ -426,13 +376,13 @@ healthz_is_503_when_the_database_is_gone(void **state)
     srv = start_server(&cfg, pool);
     request(tc_server_port(srv), "GET", "/healthz", NULL, 0, 0, &r);
     assert_int_equal(r.status, 200);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     tc_test_db_drop(conninfo); /* WITH (FORCE): the pool's connections die with it */
     request(tc_server_port(srv), "GET", "/healthz", NULL, 0, 0, &r);
     assert_int_equal(r.status, 503);
     assert_string_equal(tc_strbuf_str(&r.body),
                         "{\"status\":\"unavailable\",\"database\":\"down\"}");
-    reply_free(&r);
+    tc_test_reply_free(&r);
     tc_server_stop(srv);
     tc_db_pool_destroy(pool);
     (void)env;
@@ -443,14 +393,14 @@ healthz_is_503_without_a_pool(void **state)
 {
     struct tc_config cfg;
     struct tc_server *srv;
-    struct reply r;
+    struct tc_test_reply r;
 
     (void)state;
     test_config(&cfg, "");
     srv = start_server(&cfg, NULL);
     request(tc_server_port(srv), "GET", "/healthz", NULL, 0, 0, &r);
     assert_int_equal(r.status, 503);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     tc_server_stop(srv);
 }
 
@@ -458,91 +408,92 @@ static void
 unknown_path_is_404_with_the_json_error(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
     request(env->port, "GET", "/no/such/page", NULL, 0, 0, &r);
     assert_int_equal(r.status, 404);
     assert_json_error(&r, "not_found");
-    assert_string_equal(header_value(&r, "Cache-Control"), "no-store");
-    reply_free(&r);
+    assert_string_equal(tc_test_header_value(&r, "Cache-Control"), "no-store");
+    tc_test_reply_free(&r);
 }
 
 static void
 wrong_method_is_405_with_allow(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
     request(env->port, "DELETE", "/healthz", NULL, 0, 0, &r);
     assert_int_equal(r.status, 405);
-    assert_string_equal(header_value(&r, "Allow"), "GET, HEAD");
+    assert_string_equal(tc_test_header_value(&r, "Allow"), "GET, HEAD");
     assert_json_error(&r, "method_not_allowed");
-    reply_free(&r);
+    tc_test_reply_free(&r);
     request(env->port, "GET", "/test/buffered", NULL, 0, 0, &r);
     assert_int_equal(r.status, 405);
-    assert_string_equal(header_value(&r, "Allow"), "POST");
-    reply_free(&r);
+    assert_string_equal(tc_test_header_value(&r, "Allow"), "POST");
+    tc_test_reply_free(&r);
 }
 
 static void
 bad_percent_escape_is_400(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
     request(env->port, "GET", "/test/echo/a%zz", NULL, 0, 0, &r);
     assert_int_equal(r.status, 400);
     assert_json_error(&r, "bad_request");
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
 head_answers_get_headers_without_body(void **state)
 {
     struct env *env = *state;
-    struct reply get, head;
+    struct tc_test_reply get, head;
 
     request(env->port, "GET", "/healthz", NULL, 0, 0, &get);
     request(env->port, "HEAD", "/healthz", NULL, 0, 0, &head);
     assert_int_equal(head.status, 200);
     assert_int_equal(head.body.len, 0);
-    assert_non_null(header_value(&get, "Content-Length"));
-    assert_string_equal(header_value(&get, "Content-Length"), "31");
-    assert_string_equal(header_value(&head, "Content-Length"), "31");
-    assert_string_equal(header_value(&head, "Content-Type"), "application/json; charset=utf-8");
-    reply_free(&get);
-    reply_free(&head);
+    assert_non_null(tc_test_header_value(&get, "Content-Length"));
+    assert_string_equal(tc_test_header_value(&get, "Content-Length"), "31");
+    assert_string_equal(tc_test_header_value(&head, "Content-Length"), "31");
+    assert_string_equal(tc_test_header_value(&head, "Content-Type"),
+                        "application/json; charset=utf-8");
+    tc_test_reply_free(&get);
+    tc_test_reply_free(&head);
 }
 
 static void
 captures_and_query_are_decoded(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
     json_t *j;
 
     request(env->port, "GET", "/test/echo/a%2Fb%20c?q=x+y%2Bz", NULL, 0, 0, &r);
     assert_int_equal(r.status, 200);
-    j = parse_json(&r);
+    j = tc_test_json(&r);
     assert_string_equal(json_string_value(json_object_get(j, "name")), "a/b c");
     assert_string_equal(json_string_value(json_object_get(j, "q")), "x y+z");
     assert_string_equal(json_string_value(json_object_get(j, "lang")), "vi");
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
 accept_language_picks_english(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
     json_t *j;
 
     request(env->port, "GET", "/test/echo/x", "Accept-Language: en-US,en;q=0.9,vi;q=0.5", 0, 0, &r);
-    j = parse_json(&r);
+    j = tc_test_json(&r);
     assert_string_equal(json_string_value(json_object_get(j, "lang")), "en");
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
@@ -551,30 +502,30 @@ forwarded_headers_are_believed_from_the_trusted_proxy_only(void **state)
     struct env *env = *state;
     struct tc_config cfg;
     struct tc_server *srv;
-    struct reply r;
+    struct tc_test_reply r;
     json_t *j;
 
     request(env->port, "GET", "/test/echo/x", "X-Forwarded-For: 10.0.0.9, 203.0.113.7", 0, 0, &r);
-    j = parse_json(&r);
+    j = tc_test_json(&r);
     assert_string_equal(json_string_value(json_object_get(j, "addr")), "203.0.113.7");
     assert_false(json_is_true(json_object_get(j, "loopback")));
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     request(env->port, "GET", "/test/echo/x", "X-Forwarded-Proto: https", 0, 0, &r);
-    j = parse_json(&r);
+    j = tc_test_json(&r);
     assert_true(json_is_true(json_object_get(j, "tls")));
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 
     test_config(&cfg, ""); /* no trusted proxy: the headers are the client's word only */
     srv = start_server(&cfg, NULL);
     request(tc_server_port(srv), "GET", "/test/echo/x", "X-Forwarded-For: 203.0.113.7", 0, 0, &r);
-    j = parse_json(&r);
+    j = tc_test_json(&r);
     assert_string_equal(json_string_value(json_object_get(j, "addr")), "127.0.0.1");
     assert_true(json_is_true(json_object_get(j, "loopback")));
     assert_false(json_is_true(json_object_get(j, "tls")));
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     tc_server_stop(srv);
 }
 
@@ -582,114 +533,115 @@ static void
 body_within_the_cap_reaches_the_handler(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
     request(env->port, "POST", "/test/buffered", NULL, 1024, 0, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(tc_strbuf_str(&r.body), "{\"length\":1024}");
-    reply_free(&r);
+    tc_test_reply_free(&r);
     request(env->port, "POST", "/test/buffered", NULL, 700, 1, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(tc_strbuf_str(&r.body), "{\"length\":700}");
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
 body_over_the_cap_is_413_by_content_length(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
     request(env->port, "POST", "/test/buffered", NULL, 1025, 0, &r);
     assert_int_equal(r.status, 413);
     assert_json_error(&r, "too_large");
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
 body_over_the_cap_is_413_when_chunked(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
     request(env->port, "POST", "/test/buffered", NULL, 5000, 1, &r);
     assert_int_equal(r.status, 413);
     assert_json_error(&r, "too_large");
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
 body_on_a_route_without_one_is_413(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
     request(env->port, "POST", "/test/buffered", NULL, 0, 0, &r);
     assert_int_equal(r.status, 200); /* an empty POST is fine */
-    reply_free(&r);
+    tc_test_reply_free(&r);
     request(env->port, "GET", "/healthz", NULL, 10, 1, &r);
     assert_int_equal(r.status, 413);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
 streamed_body_arrives_in_pieces_and_whole(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
     request(env->port, "POST", "/test/streamed", NULL, 200000, 1, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(tc_strbuf_str(&r.body), "{\"length\":200000}");
-    reply_free(&r);
+    tc_test_reply_free(&r);
     request(env->port, "POST", "/test/streamed", NULL, 300000, 0, &r);
     assert_int_equal(r.status, 413);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
 handler_error_renders_message_but_never_detail(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
     json_t *j;
 
     request(env->port, "GET", "/test/fail", NULL, 0, 0, &r);
     assert_int_equal(r.status, 409);
     assert_json_error(&r, "conflict");
-    j = parse_json(&r);
+    j = tc_test_json(&r);
     assert_string_equal(json_string_value(json_object_get(json_object_get(j, "error"), "message")),
                         "form \"ho-gia-dinh\" already exists");
     json_decref(j);
     assert_null(strstr(tc_strbuf_str(&r.body), "SECRET-DETAIL"));
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
 handler_may_render_its_own_error_body(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
     request(env->port, "GET", "/test/own-error", NULL, 0, 0, &r);
     assert_int_equal(r.status, 422);
     assert_string_equal(tc_strbuf_str(&r.body), "<OpenRosaResponse>bad</OpenRosaResponse>");
-    assert_string_equal(header_value(&r, "Content-Type"), "text/xml; charset=utf-8");
-    reply_free(&r);
+    assert_string_equal(tc_test_header_value(&r, "Content-Type"), "text/xml; charset=utf-8");
+    tc_test_reply_free(&r);
 }
 
 static void
 html_gets_a_strict_csp_and_extra_headers(void **state)
 {
     struct env *env = *state;
-    struct reply r;
+    struct tc_test_reply r;
 
     request(env->port, "GET", "/test/html", NULL, 0, 0, &r);
     assert_int_equal(r.status, 200);
-    assert_non_null(header_value(&r, "Content-Security-Policy"));
-    assert_non_null(strstr(header_value(&r, "Content-Security-Policy"), "default-src 'self'"));
-    assert_string_equal(header_value(&r, "Set-Cookie"), "a=b; HttpOnly");
-    reply_free(&r);
+    assert_non_null(tc_test_header_value(&r, "Content-Security-Policy"));
+    assert_non_null(
+        strstr(tc_test_header_value(&r, "Content-Security-Policy"), "default-src 'self'"));
+    assert_string_equal(tc_test_header_value(&r, "Set-Cookie"), "a=b; HttpOnly");
+    tc_test_reply_free(&r);
 }
 
 static bool
@@ -754,7 +706,7 @@ slow_headers_are_cut_off_at_the_deadline(void **state)
 
 struct slow_call {
     unsigned int port;
-    struct reply r;
+    struct tc_test_reply r;
 };
 
 static void *
@@ -788,7 +740,7 @@ graceful_stop_finishes_the_request_in_flight(void **state)
     assert_int_equal(pthread_join(t, NULL), 0);
     assert_int_equal(call.r.status, 200);
     assert_int_equal(call.r.body.len, SLOW_BODY);
-    reply_free(&call.r);
+    tc_test_reply_free(&call.r);
     assert_int_equal(connect_to(call.port), -1); /* and nothing listens any more */
 }
 
@@ -818,16 +770,16 @@ access_log_never_shows_tokens_or_queries(void **state)
     int log_fd = mkstemp(path), saved = dup(2);
     int read_fd = open(path, O_RDONLY); /* its own offset: fd 2 keeps appending */
     struct tc_strbuf log = TC_STRBUF_INIT(1u << 20);
-    struct reply r;
+    struct tc_test_reply r;
 
     assert_true(log_fd >= 0 && saved >= 0 && read_fd >= 0);
     unlink(path);
     fflush(stderr);
     dup2(log_fd, 2);
     request(env->port, "GET", "/key/SECRETTOKEN123/echo?q=PRIVATEQ", NULL, 0, 0, &r);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     request(env->port, "GET", "/%6Bey/OTHERTOKEN/nothing", NULL, 0, 0, &r);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     read_log(read_fd, 2, &log);
     fflush(stderr);
     dup2(saved, 2);
@@ -864,7 +816,7 @@ tls_is_served_when_configured(void **state)
     char dir[] = "/tmp/tincay-tls-XXXXXX";
     struct tc_config cfg;
     struct tc_server *srv;
-    struct reply r;
+    struct tc_test_reply r;
     json_t *j;
 
     (void)state;
@@ -877,10 +829,10 @@ tls_is_served_when_configured(void **state)
     srv = start_server(&cfg, NULL);
     assert_int_equal(request_tls(tc_server_port(srv), "/test/echo/x", &r), CURLE_OK);
     assert_int_equal(r.status, 200);
-    j = parse_json(&r);
+    j = tc_test_json(&r);
     assert_true(json_is_true(json_object_get(j, "tls")));
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     tc_server_stop(srv);
     unlink(cfg.tls_cert);
     unlink(cfg.tls_key);

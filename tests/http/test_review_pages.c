@@ -16,123 +16,41 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
 #include <jansson.h>
-#include <sodium.h>
 
 #include "auth.h"
 #include "http.h"
+#include "testhttp.h"
 #include "testlib.h"
 #include "tincay/arena.h"
 #include "tincay/config.h"
 #include "tincay/db.h"
-#include "tincay/demo.h"
-#include "tincay/keyfile.h"
-#include "tincay/password.h"
 #include "tincay/strbuf.h"
 
 #define PASSWORD     "demo password for http"
 #define QUEUE        "/api/v1/review/queue?commune=post2025:03390&year=2026"
 #define FORM_HEADERS "Content-Type: application/x-www-form-urlencoded"
 
-struct reply {
-    long status;
-    struct tc_strbuf body;
-    struct tc_strbuf headers;
-};
-
-struct env {
-    char conninfo[256];
-    struct tc_config cfg;
-    struct tc_db_pool *pool;
-    struct tc_auth *auth;
-    struct tc_server *srv;
-    struct tc_keyring *ring;
-    char key_dir[64], key_file[96];
-    unsigned int port;
-};
-
-static size_t
-collect(char *data, size_t size, size_t n, void *sb)
-{
-    tc_strbuf_append(sb, data, size * n);
-    return size * n;
-}
-
 /* One request as `login` (Basic; NULL: anonymous) with extra headers and a body. */
 static void
-http(const struct env *env, const char *login, const char *method, const char *path,
-     const char *const *headers, const char *body, struct reply *r)
+http(const struct tc_test_server *env, const char *login, const char *method, const char *path,
+     const char *const *headers, const char *body, struct tc_test_reply *r)
 {
-    CURL *c = curl_easy_init();
-    struct curl_slist *hdrs = NULL;
-    char url[512], userpwd[128];
-
-    assert_non_null(c);
-    memset(r, 0, sizeof(*r));
-    r->body = (struct tc_strbuf)TC_STRBUF_INIT(8u << 20);
-    r->headers = (struct tc_strbuf)TC_STRBUF_INIT(1u << 16);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", env->port, path);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (login != NULL) {
-        snprintf(userpwd, sizeof(userpwd), "%s:%s", login, PASSWORD);
-        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
-    }
-    for (size_t i = 0; headers != NULL && headers[i] != NULL; i++)
-        hdrs = curl_slist_append(hdrs, headers[i]);
-    if (body != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    }
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
-}
-
-static void
-reply_free(struct reply *r)
-{
-    tc_strbuf_cleanup(&r->body);
-    tc_strbuf_cleanup(&r->headers);
-}
-
-static void
-expect(const struct reply *r, long status)
-{
-    if (r->status != status)
-        fail_msg("expected %ld, got %ld: %.400s", status, r->status, tc_strbuf_str(&r->body));
-}
-
-static json_t *
-parse_json(const struct reply *r)
-{
-    json_error_t jerr;
-    json_t *j = json_loads(tc_strbuf_str(&r->body), 0, &jerr);
-
-    if (j == NULL)
-        fail_msg("not JSON (%s): %.400s", jerr.text, tc_strbuf_str(&r->body));
-    return j;
-}
-
-static bool
-header_has(const struct reply *r, const char *text)
-{
-    return strcasestr(tc_strbuf_str(&r->headers), text) != NULL;
+    tc_test_http(env->port,
+                 &(struct tc_test_request){.method = method,
+                                           .path = path,
+                                           .login = login,
+                                           .password = PASSWORD,
+                                           .headers = headers,
+                                           .body = body},
+                 r);
 }
 
 static const char *const json_headers[] = {"Content-Type: application/json", NULL};
 
 static long long
-audit_rows(const struct env *env, const char *action, const char *login, const char *outcome)
+audit_rows(const struct tc_test_server *env, const char *action, const char *login,
+           const char *outcome)
 {
     static const char sql[] =
         "SELECT count(*) FROM audit_log WHERE action = $1 AND actor_login = $2 AND outcome = $3";
@@ -153,21 +71,21 @@ audit_rows(const struct env *env, const char *action, const char *login, const c
 
 /* The id of the queue's group at `rank` (1-based), as the reviewer sees it. */
 static long long
-group_at(const struct env *env, int rank)
+group_at(const struct tc_test_server *env, int rank)
 {
-    struct reply r;
+    struct tc_test_reply r;
     json_t *j, *g;
     long long id;
 
     http(env, "demo.reviewer", "GET", QUEUE, NULL, NULL, &r);
-    expect(&r, 200);
-    j = parse_json(&r);
+    tc_test_expect(&r, 200);
+    j = tc_test_json(&r);
     g = json_array_get(json_object_get(j, "groups"), (size_t)rank - 1);
     assert_non_null(g);
     assert_int_equal(json_integer_value(json_object_get(g, "rank")), rank);
     id = json_integer_value(json_object_get(g, "id"));
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     return id;
 }
 
@@ -176,44 +94,10 @@ group_at(const struct env *env, int rank)
 static int
 group_setup(void **state)
 {
-    static struct env env;
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
-    struct tc_db_conn *conn;
-    struct tc_password_gate *gate;
-    struct tc_demo demo;
-    char forms[1024];
+    static struct tc_test_server env;
 
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (tc_test_db_open("review_pages", 6, env.conninfo, sizeof(env.conninfo), &env.pool, &conn) !=
-        0)
+    if (tc_test_server_demo(&env, "review_pages", PASSWORD) != 0)
         return -1;
-    snprintf(env.key_dir, sizeof(env.key_dir), "/tmp/tc-review-pages-%ld", (long)getpid());
-    snprintf(env.key_file, sizeof(env.key_file), "%s/server.key", env.key_dir);
-    gate = tc_password_gate_create(1, 60000, TC_PASSWORD_MINIMUM, &err);
-    if (gate == NULL || tc_keyring_open(env.key_file, true, &env.ring, &err) != TC_OK ||
-        tc_demo_load(conn, gate, env.ring, tc_test_source_path("forms", forms, sizeof(forms)), 2026,
-                     PASSWORD, &demo, &err) != TC_OK) {
-        fprintf(stderr, "demo: %s (%s)\n", err.msg, err.detail);
-        return -1;
-    }
-    tc_password_gate_destroy(gate);
-    tc_db_release(env.pool, conn);
-    env.auth = tc_auth_create(
-        &(struct tc_auth_options){.gate_slots = 2, .cost = TC_PASSWORD_MINIMUM}, &err);
-    if (env.auth == NULL)
-        return -1;
-    snprintf(env.cfg.listen_host, sizeof(env.cfg.listen_host), "127.0.0.1");
-    env.cfg.threads = 4;
-    struct tc_server_options opts = {.cfg = &env.cfg,
-                                     .pool = env.pool,
-                                     .auth = env.auth,
-                                     .keyring = env.ring,
-                                     .stop_wait_ms = 5000};
-    if (tc_server_start(&opts, &env.srv, &err) != TC_OK) {
-        fprintf(stderr, "tc_server_start: %s (%s)\n", err.msg, err.detail);
-        return -1;
-    }
-    env.port = tc_server_port(env.srv);
     *state = &env;
     return 0;
 }
@@ -221,16 +105,7 @@ group_setup(void **state)
 static int
 group_teardown(void **state)
 {
-    struct env *env = *state;
-
-    tc_server_stop(env->srv);
-    tc_auth_destroy(env->auth);
-    tc_keyring_close(env->ring);
-    unlink(env->key_file);
-    rmdir(env->key_dir);
-    tc_db_pool_destroy(env->pool);
-    tc_test_db_drop(env->conninfo);
-    curl_global_cleanup();
+    tc_test_server_close(*state);
     return 0;
 }
 
@@ -238,7 +113,7 @@ group_teardown(void **state)
 
 /* How many times `needle` occurs in the reply's body. */
 static int
-occurrences(const struct reply *r, const char *needle)
+occurrences(const struct tc_test_reply *r, const char *needle)
 {
     int n = 0;
 
@@ -250,8 +125,8 @@ occurrences(const struct reply *r, const char *needle)
 static const char *const form_headers[] = {FORM_HEADERS, NULL};
 
 static void
-post_form(const struct env *env, const char *login, long long id, const char *body,
-          const char *const *headers, struct reply *r)
+post_form(const struct tc_test_server *env, const char *login, long long id, const char *body,
+          const char *const *headers, struct tc_test_reply *r)
 {
     char path[128];
 
@@ -262,203 +137,203 @@ post_form(const struct env *env, const char *login, long long id, const char *bo
 static void
 queue_page_ranks_the_commune_of_the_reviewer(void **state)
 {
-    struct env *env = *state;
-    struct reply r;
+    struct tc_test_server *env = *state;
+    struct tc_test_reply r;
 
     http(env, "demo.reviewer", "GET", "/review", NULL, NULL, &r);
-    expect(&r, 200);
-    assert_true(header_has(&r, "Content-Type: text/html"));
+    tc_test_expect(&r, 200);
+    assert_true(tc_test_header_has(&r, "Content-Type: text/html"));
     assert_int_equal(occurrences(&r, "<tr class=\"eligible\">"), 6);
     assert_int_equal(occurrences(&r, "<svg class=\"share-bar\""), 1);
     assert_non_null(strstr(tc_strbuf_str(&r.body), "300.000.000\u00a0₫"));
     assert_non_null(strstr(tc_strbuf_str(&r.body), "value=\"post2025:03390\""));
     assert_null(strstr(tc_strbuf_str(&r.body), "style="));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     /* Another commune and Tân Phong (region I): every group there fails the area gate. */
     http(env, "demo.viewer", "GET", "/review?commune=post2025:03408&year=2026", NULL, NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_int_equal(occurrences(&r, "<tr class=\"ineligible\">"), 6);
     assert_non_null(strstr(tc_strbuf_str(&r.body), "Địa bàn không phải xã khu vực III"));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     http(env, "demo.reviewer", "GET", "/review?commune=03390", NULL, NULL, &r);
-    expect(&r, 422);
-    assert_true(header_has(&r, "Content-Type: text/html"));
-    reply_free(&r);
+    tc_test_expect(&r, 422);
+    assert_true(tc_test_header_has(&r, "Content-Type: text/html"));
+    tc_test_reply_free(&r);
     /* The approver works for the province: the communes to choose from. */
     http(env, "demo.approver", "GET", "/review", NULL, NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_int_equal(occurrences(&r, "href=\"/review?commune=post2025:"), 6);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
 hosts_and_collectors_are_refused_and_audited(void **state)
 {
-    struct env *env = *state;
+    struct tc_test_server *env = *state;
     long long before = audit_rows(env, "score.read", "demo.host", "denied");
     long long reports = audit_rows(env, "report.read", "demo.collector", "denied");
-    struct reply r;
+    struct tc_test_reply r;
 
     http(env, "demo.host", "GET", "/review", NULL, NULL, &r);
-    expect(&r, 403);
-    assert_true(header_has(&r, "Content-Type: text/html"));
-    reply_free(&r);
+    tc_test_expect(&r, 403);
+    assert_true(tc_test_header_has(&r, "Content-Type: text/html"));
+    tc_test_reply_free(&r);
     assert_int_equal(audit_rows(env, "score.read", "demo.host", "denied"), before + 1);
     http(env, "demo.collector", "GET", "/reports", NULL, NULL, &r);
-    expect(&r, 403);
-    reply_free(&r);
+    tc_test_expect(&r, 403);
+    tc_test_reply_free(&r);
     assert_int_equal(audit_rows(env, "report.read", "demo.collector", "denied"), reports + 1);
     http(env, NULL, "GET", "/review", NULL, NULL, &r);
-    expect(&r, 303);
-    assert_true(header_has(&r, "Location: /login"));
-    reply_free(&r);
+    tc_test_expect(&r, 303);
+    assert_true(tc_test_header_has(&r, "Location: /login"));
+    tc_test_reply_free(&r);
 }
 
 static void
 group_page_explains_the_score_and_offers_the_next_level(void **state)
 {
-    struct env *env = *state;
+    struct tc_test_server *env = *state;
     long long id = group_at(env, 1);
     char path[64];
-    struct reply r;
+    struct tc_test_reply r;
 
     snprintf(path, sizeof(path), "/review/groups/%lld", id);
     http(env, "demo.reviewer", "GET", path, NULL, NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_non_null(strstr(tc_strbuf_str(&r.body), "Tỷ lệ phụ nữ DTTS trong thành viên"));
     assert_non_null(strstr(tc_strbuf_str(&r.body), "80.000.000\u00a0₫"));
     assert_int_equal(occurrences(&r, "name=\"kind\""), 3); /* propose, reject, return */
     assert_int_equal(occurrences(&r, "value=\"positive\""), 1);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     /* A viewer reads it, without forms. */
     http(env, "demo.viewer", "GET", path, NULL, NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_int_equal(occurrences(&r, "name=\"kind\""), 0);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     http(env, "demo.viewer", "GET", "/review/groups/999999", NULL, NULL, &r);
-    expect(&r, 404);
-    reply_free(&r);
+    tc_test_expect(&r, 404);
+    tc_test_reply_free(&r);
     http(env, "demo.viewer", "GET", "/review/groups/1%3Cb%3E", NULL, NULL, &r);
-    expect(&r, 404);
+    tc_test_expect(&r, 404);
     assert_null(strstr(tc_strbuf_str(&r.body), "1<b>"));
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
 decisions_are_taken_level_by_level_with_errors_in_the_page(void **state)
 {
-    struct env *env = *state;
+    struct tc_test_server *env = *state;
     long long id = group_at(env, 1);
     long long refused = audit_rows(env, "decision.refused", "demo.reviewer", "denied");
     char location[96];
-    struct reply r;
+    struct tc_test_reply r;
 
     post_form(env, "demo.reviewer", id, "kind=positive&amount=90.000.000", NULL, &r);
-    expect(&r, 422);
+    tc_test_expect(&r, 422);
     assert_non_null(strstr(tc_strbuf_str(&r.body), "msg-error"));
     assert_non_null(strstr(tc_strbuf_str(&r.body), "value=\"90.000.000\""));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     post_form(env, "demo.reviewer", id, "kind=positive&amount=m%E1%BB%99t", NULL, &r);
-    expect(&r, 422);
-    reply_free(&r);
+    tc_test_expect(&r, 422);
+    tc_test_reply_free(&r);
     post_form(env, "demo.reviewer", id, "kind=reject&reason=", NULL, &r);
-    expect(&r, 422);
-    reply_free(&r);
+    tc_test_expect(&r, 422);
+    tc_test_reply_free(&r);
     post_form(env, "demo.reviewer", id, "kind=delete", NULL, &r);
-    expect(&r, 422);
-    reply_free(&r);
+    tc_test_expect(&r, 422);
+    tc_test_reply_free(&r);
 
     post_form(env, "demo.reviewer", id, "kind=positive&amount=50.000.000%C2%A0%E2%82%AB", NULL, &r);
-    expect(&r, 303);
+    tc_test_expect(&r, 303);
     snprintf(location, sizeof(location), "Location: /review/groups/%lld", id);
-    assert_true(header_has(&r, location));
-    reply_free(&r);
+    assert_true(tc_test_header_has(&r, location));
+    tc_test_reply_free(&r);
     /* The same reviewer cannot take the approver's level: refused in the page, and audited. */
     post_form(env, "demo.reviewer", id, "kind=positive&amount=50000000", NULL, &r);
-    expect(&r, 403);
+    tc_test_expect(&r, 403);
     assert_non_null(strstr(tc_strbuf_str(&r.body), "msg-error"));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_int_equal(audit_rows(env, "decision.refused", "demo.reviewer", "denied"), refused + 1);
     /* A viewer may not decide at all. */
     post_form(env, "demo.viewer", id, "kind=reject&reason=x", NULL, &r);
-    expect(&r, 403);
-    reply_free(&r);
+    tc_test_expect(&r, 403);
+    tc_test_reply_free(&r);
 
     post_form(env, "demo.approver", id, "kind=positive&amount=50000000", NULL, &r);
-    expect(&r, 303);
-    reply_free(&r);
+    tc_test_expect(&r, 303);
+    tc_test_reply_free(&r);
     http(env, "demo.viewer", "GET", "/review/public-list?commune=post2025:03390&year=2026", NULL,
          NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_non_null(strstr(tc_strbuf_str(&r.body), "50.000.000\u00a0₫"));
     assert_non_null(
         strstr(tc_strbuf_str(&r.body),
                "href=\"/api/v1/public-list?commune=post2025:03390&amp;year=2026&amp;format=csv\""));
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
 a_return_sends_the_survey_back(void **state)
 {
-    struct env *env = *state;
+    struct tc_test_server *env = *state;
     long long id = group_at(env, 3);
     char path[64];
-    struct reply r;
+    struct tc_test_reply r;
 
     post_form(env, "demo.reviewer", id, "kind=return&reason=%E1%BA%A2nh+m%E1%BB%9D", NULL, &r);
-    expect(&r, 303);
-    reply_free(&r);
+    tc_test_expect(&r, 303);
+    tc_test_reply_free(&r);
     snprintf(path, sizeof(path), "/review/groups/%lld", id);
     http(env, "demo.reviewer", "GET", path, NULL, NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_non_null(strstr(tc_strbuf_str(&r.body), "trả lại để chỉnh sửa"));
     assert_non_null(strstr(tc_strbuf_str(&r.body), "Ảnh mờ"));
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 static void
 cookie_sessions_need_the_csrf_field(void **state)
 {
-    struct env *env = *state;
+    struct tc_test_server *env = *state;
     long long id = group_at(env, 4);
     char cookie[128], body[256];
     const char *set;
-    struct reply r;
+    struct tc_test_reply r;
     json_t *j;
 
     http(env, NULL, "POST", "/api/v1/session", json_headers,
          "{\"login\": \"demo.reviewer\", \"password\": \"" PASSWORD "\"}", &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     set = strcasestr(tc_strbuf_str(&r.headers), "Set-Cookie: ");
     assert_non_null(set);
     set += strlen("Set-Cookie: ");
     snprintf(cookie, sizeof(cookie), "Cookie: %.*s", (int)strcspn(set, ";"), set);
-    j = parse_json(&r);
+    j = tc_test_json(&r);
     snprintf(body, sizeof(body), "kind=reject&reason=duplicate&csrf=%s",
              json_string_value(json_object_get(j, "csrf")));
     json_decref(j);
-    reply_free(&r);
+    tc_test_reply_free(&r);
     {
         const char *headers[] = {FORM_HEADERS, cookie, NULL};
 
         post_form(env, NULL, id, "kind=reject&reason=duplicate&csrf=forged", headers, &r);
-        expect(&r, 403);
-        reply_free(&r);
+        tc_test_expect(&r, 403);
+        tc_test_reply_free(&r);
         post_form(env, NULL, id, body, headers, &r);
-        expect(&r, 303);
-        reply_free(&r);
+        tc_test_expect(&r, 303);
+        tc_test_reply_free(&r);
     }
 }
 
 static void
 reports_page_draws_charts_beside_the_table(void **state)
 {
-    struct env *env = *state;
+    struct tc_test_server *env = *state;
     long long before = audit_rows(env, "report.indicators", "demo.viewer", "ok");
-    struct reply r;
+    struct tc_test_reply r;
 
     http(env, "demo.viewer", "GET", "/reports?year=2026&commune=03390", NULL, NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_int_equal(occurrences(&r, "<svg class=\"chart\""), 4);
     /* Six communes: three series of groups, two of amounts; one month for Bình Lư. */
     assert_int_equal(occurrences(&r, "<rect class=\"bar s2\""), 6 + 1);
@@ -467,20 +342,20 @@ reports_page_draws_charts_beside_the_table(void **state)
     assert_non_null(strstr(tc_strbuf_str(&r.body), "format=xlsx"));
     assert_null(strstr(tc_strbuf_str(&r.body), "<script>"));
     assert_null(strstr(tc_strbuf_str(&r.body), "style="));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     assert_int_equal(audit_rows(env, "report.indicators", "demo.viewer", "ok"), before + 1);
     /* The CSV the page links to has every column of the table, the cases too. */
     http(env, "demo.viewer", "GET",
          "/api/v1/reports/indicators?from=2026-01-01&to=2026-12-31&format=csv", NULL, NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_non_null(strstr(tc_strbuf_str(&r.body), ",recommended_total,trusted_address_cases\r\n"));
     assert_non_null(strstr(tc_strbuf_str(&r.body), ",236800000,0\r\n"));
-    reply_free(&r);
+    tc_test_reply_free(&r);
     /* A year without figures says so. */
     http(env, "demo.viewer", "GET", "/reports?year=2022", NULL, NULL, &r);
-    expect(&r, 200);
+    tc_test_expect(&r, 200);
     assert_int_equal(occurrences(&r, "<svg"), 0);
-    reply_free(&r);
+    tc_test_reply_free(&r);
 }
 
 int
