@@ -604,9 +604,18 @@ sealed_case_opens_only_with_its_unit_key(void **state)
     check(tc_blind_store(f->conn, f->unit_a, c2, v2, n2, &err), &err);
     tc_blind_person(a, "HOANG THI LAN", 1990, NULL, v2, &n2);
     check(tc_blind_candidates(f->conn, f->unit_a, v2, n2, c3, f->arena, &cands, &n, &err), &err);
-    assert_true(n >= 1);
-    assert_int_equal(cands[0].case_id, c1);
-    assert_string_equal(cands[0].case_code, "DC-0000000a");
+    /* Indexes are truncated so that collisions are expected: another case may be a candidate
+     * too (members confirm by decrypting), but the same person must be among them. */
+    {
+        bool found = false;
+
+        for (size_t i = 0; i < n; i++)
+            if (cands[i].case_id == c1) {
+                assert_string_equal(cands[i].case_code, "DC-0000000a");
+                found = true;
+            }
+        assert_true(found);
+    }
     /* Another unit sees none of unit A's cases, whatever the values. */
     check(tc_blind_candidates(f->conn, f->unit_b, v1, n1, 0, f->arena, &cands, &n, &err), &err);
     assert_int_equal(n, 0);
