@@ -34,6 +34,8 @@ static const struct nav_entry {
     {"/review", TC_N_("Review"), TC_ACT_SCORE_READ},
     {"/reports", TC_N_("Reports"), TC_ACT_REPORT_READ},
     {"/cases", TC_N_("Case log"), TC_ACT_CASE_LIST},
+    {"/admin/norms", TC_N_("Norms"), TC_ACT_NORMS_MANAGE},
+    {"/admin/units", TC_N_("Units"), TC_ACT_UNIT_MANAGE},
     {"/admin/jobs", TC_N_("Background work"), TC_ACT_NORMS_MANAGE},
     {"/admin/audit", TC_N_("Audit log"), TC_ACT_AUDIT_READ},
     {"/account/password", TC_N_("Change password"), -1},
@@ -66,6 +68,7 @@ static const struct {
     [TC_FLASH_REVIEW_SAVED] = {"review_saved", TC_N_("The review has been saved."), false},
     [TC_FLASH_DECISION_RECORDED] = {"decision_recorded", TC_N_("The decision has been recorded."),
                                     false},
+    [TC_FLASH_NORM_SET] = {"norm_set", TC_N_("The norm amount has been set."), false},
 };
 
 const char *

@@ -37,6 +37,14 @@ enum tc_status tc_page_audit(struct tc_request *req, struct tc_response *resp,
 enum tc_status tc_page_audit_verify(struct tc_request *req, struct tc_response *resp,
                                     struct tc_error *err);
 
+/* pages_setup.c: norms (định mức), Trusted Address units (admin). */
+enum tc_status tc_page_norms(struct tc_request *req, struct tc_response *resp,
+                             struct tc_error *err);
+enum tc_status tc_page_norms_post(struct tc_request *req, struct tc_response *resp,
+                                  struct tc_error *err);
+enum tc_status tc_page_units(struct tc_request *req, struct tc_response *resp,
+                             struct tc_error *err);
+
 /* pages_forms.c: form versions, uploads, media and states (admin). */
 #define TC_WEB_FORM_UPLOAD_MAX  ((size_t)5 * 1024 * 1024)  /* bytes of an uploaded XForm */
 #define TC_WEB_MEDIA_UPLOAD_MAX ((size_t)10 * 1024 * 1024) /* bytes of a media file */

@@ -26,6 +26,7 @@
 #include "tincay/forms.h"
 #include "tincay/jobs.h"
 #include "tincay/migrate.h"
+#include "tincay/rules.h"
 #include "tincay/strbuf.h"
 #include "tincay/submissions.h"
 #include "tincay/users.h"
@@ -500,6 +501,76 @@ background_work_shows_its_progress(void **state)
     reply_free(&r);
 }
 
+/* The CSRF token of the first form of a page (the hidden field "csrf"), into `out`. */
+static void
+page_csrf(const struct reply *r, char *out, size_t size)
+{
+    const char *v = strstr(tc_strbuf_str(&r->body), "name=\"csrf\" value=\"");
+
+    assert_non_null(v);
+    v += strlen("name=\"csrf\" value=\"");
+    snprintf(out, size, "%.*s", (int)strcspn(v, "\""), v);
+}
+
+/* The admin sees the norms and sets an amount with its legal basis; a collector is refused. */
+static void
+norms_are_set_from_their_page(void **state)
+{
+    struct env *env = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = tc_db_acquire(env->pool, 5000, &err);
+    char auth[512], cookie[256], csrf[128], body[512];
+    const char *headers[3] = {NULL, "Content-Type: application/x-www-form-urlencoded", NULL};
+    struct reply r;
+    size_t added = 0;
+
+    assert_non_null(conn);
+    assert_int_equal(tc_norms_load_csv(conn, TC_SOURCE_DIR "/forms/rules/norms-tt55-2023.csv",
+                                       "test", &added, &err),
+                     TC_OK);
+    tc_db_release(env->pool, conn);
+
+    session_cookie(env, "adm", cookie, sizeof(cookie));
+    headers[0] = cookie;
+    http(env->port, "GET", "/admin/norms?lang=en", headers, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "P8-C2-LIVELIHOOD-GROUP"));
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "not set"));
+    page_csrf(&r, csrf, sizeof(csrf));
+    reply_free(&r);
+
+    /* Without its legal basis the amount is refused, and the form comes back. */
+    snprintf(body, sizeof(body),
+             "csrf=%s&item=P8-C2-LIVELIHOOD-GROUP&amount=15000000&legal_basis=", csrf);
+    http(env->port, "POST", "/admin/norms", headers, body, strlen(body), &r);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "legal basis"));
+    reply_free(&r);
+
+    snprintf(body, sizeof(body),
+             "csrf=%s&item=P8-C2-LIVELIHOOD-GROUP&amount=15000000&legal_basis=QD+99%%2F2024", csrf);
+    http(env->port, "POST", "/admin/norms", headers, body, strlen(body), &r);
+    assert_int_equal(r.status, 303);
+    reply_free(&r);
+    http(env->port, "GET", "/admin/norms?lang=en", headers, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "15.000.000"));
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "QD 99/2024"));
+    reply_free(&r);
+
+    const char *col[] = {basic("col", auth, sizeof(auth)), NULL};
+    http(env->port, "GET", "/admin/norms", col, NULL, 0, &r);
+    assert_int_equal(r.status, 403);
+    reply_free(&r);
+    http(env->port, "GET", "/admin/units", col, NULL, 0, &r);
+    assert_int_equal(r.status, 403);
+    reply_free(&r);
+    const char *adm[] = {basic("adm", auth, sizeof(auth)), NULL};
+    http(env->port, "GET", "/admin/units", adm, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+}
+
 int
 main(void)
 {
@@ -511,6 +582,7 @@ main(void)
         cmocka_unit_test(attachments_follow_the_policy),
         cmocka_unit_test(cases_stay_out_of_the_submission_pages),
         cmocka_unit_test(background_work_shows_its_progress),
+        cmocka_unit_test(norms_are_set_from_their_page),
     };
 
     if (sodium_init() < 0)
