@@ -266,6 +266,16 @@ enum tc_status tc_norms_list(struct tc_db_conn *conn, bool history, struct tc_ar
 enum tc_status tc_areas_load_csv(struct tc_db_conn *conn, const char *path, size_t *n_loaded,
                                  struct tc_error *err);
 
+/* One row of the area classification; NULL village_label: the commune itself, NULL kv: unknown. */
+struct tc_area {
+    const char *era, *commune_code, *village_label, *kv, *source;
+    bool has_dbkk, dbkk, verified;
+};
+
+/* Every area row by era, commune, then village (the commune's own row first); in `arena`. */
+enum tc_status tc_areas_list(struct tc_db_conn *conn, struct tc_arena *arena, struct tc_area **out,
+                             size_t *n_out, struct tc_error *err);
+
 /* Write DIR/villages.csv (name,label,commune) from the village rows of `areas`. */
 enum tc_status tc_areas_villages_csv(struct tc_db_conn *conn, const char *dir, size_t *n_written,
                                      struct tc_error *err);

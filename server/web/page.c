@@ -35,6 +35,7 @@ static const struct nav_entry {
     {"/reports", TC_N_("Reports"), TC_ACT_REPORT_READ},
     {"/cases", TC_N_("Case log"), TC_ACT_CASE_LIST},
     {"/admin/norms", TC_N_("Norms"), TC_ACT_NORMS_MANAGE},
+    {"/admin/areas", TC_N_("Areas"), TC_ACT_NORMS_MANAGE},
     {"/admin/units", TC_N_("Units"), TC_ACT_UNIT_MANAGE},
     {"/admin/jobs", TC_N_("Background work"), TC_ACT_NORMS_MANAGE},
     {"/admin/audit", TC_N_("Audit log"), TC_ACT_AUDIT_READ},

@@ -37,11 +37,13 @@ enum tc_status tc_page_audit(struct tc_request *req, struct tc_response *resp,
 enum tc_status tc_page_audit_verify(struct tc_request *req, struct tc_response *resp,
                                     struct tc_error *err);
 
-/* pages_setup.c: norms (định mức), Trusted Address units (admin). */
+/* pages_setup.c: norms (định mức), area classification, Trusted Address units (admin). */
 enum tc_status tc_page_norms(struct tc_request *req, struct tc_response *resp,
                              struct tc_error *err);
 enum tc_status tc_page_norms_post(struct tc_request *req, struct tc_response *resp,
                                   struct tc_error *err);
+enum tc_status tc_page_areas(struct tc_request *req, struct tc_response *resp,
+                             struct tc_error *err);
 enum tc_status tc_page_units(struct tc_request *req, struct tc_response *resp,
                              struct tc_error *err);
 

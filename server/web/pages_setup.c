@@ -170,6 +170,64 @@ tc_page_norms_post(struct tc_request *req, struct tc_response *resp, struct tc_e
     return render_norms(req, resp, &who, message, &f, err);
 }
 
+static const char *
+yes_no(enum tc_lang lang, bool known, bool value)
+{
+    if (!known)
+        return NULL;
+    return value ? tc_tr(lang, "yes") : tc_tr(lang, "no");
+}
+
+static void
+area_row(struct tc_page *p, const struct tc_area *a)
+{
+    tc_table_row_begin(p);
+    tc_table_cell(p, a->era);
+    tc_table_cell(p, a->commune_code);
+    tc_table_cell(p, a->village_label);
+    tc_table_cell(p, a->kv);
+    tc_table_cell(p, yes_no(p->lang, a->has_dbkk, a->dbkk));
+    tc_table_cell(p, a->source[0] != '\0' ? a->source : NULL);
+    tc_table_cell(p, yes_no(p->lang, true, a->verified));
+    tc_table_row_end(p);
+}
+
+/* GET /admin/areas: the area classification (loaded with the CLI), read only. */
+enum tc_status
+tc_page_areas(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
+{
+    struct tc_area *areas = NULL;
+    struct tc_principal who;
+    struct tc_db_conn *conn;
+    struct tc_page p;
+    const char *headings[7];
+    size_t n = 0;
+    enum tc_status st;
+
+    if ((st = tc_web_user(req, &who, err)) != TC_OK ||
+        (st = tc_auth_check(req, &who, TC_ACT_NORMS_MANAGE, NULL, err)) != TC_OK)
+        return st;
+    if ((conn = tc_req_db(req, err)) == NULL)
+        return err->status;
+    if ((st = tc_areas_list(conn, tc_req_arena(req), &areas, &n, err)) != TC_OK ||
+        (st = tc_page_init(&p, req, resp, &who, err)) != TC_OK)
+        return st;
+    tc_page_begin(&p, tc_tr(p.lang, "Area classification"));
+    headings[0] = tc_tr(p.lang, "Era");
+    headings[1] = tc_tr(p.lang, "Commune");
+    headings[2] = tc_tr(p.lang, "Village");
+    headings[3] = tc_tr(p.lang, "Class");
+    headings[4] = tc_tr(p.lang, "Extremely difficult village");
+    headings[5] = tc_tr(p.lang, "Source");
+    headings[6] = tc_tr(p.lang, "Verified");
+    tc_table_begin(&p, tc_tr(p.lang, "Communes and villages by region class"), headings, 7);
+    for (size_t i = 0; i < n; i++)
+        area_row(&p, &areas[i]);
+    tc_table_end(&p);
+    tc_page_end(&p);
+    return tc_page_finish(&p, err);
+}
+
 /* GET /admin/units: the Trusted Address units (creating one needs the escrow officers: CLI). */
 enum tc_status
 tc_page_units(struct tc_request *req, struct tc_response *resp, struct tc_error *err)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -512,6 +513,10 @@ page_csrf(const struct reply *r, char *out, size_t size)
     snprintf(out, size, "%.*s", (int)strcspn(v, "\""), v);
 }
 
+#define AREAS_CSV                                                                                  \
+    "era,commune_code,village_name,kv,dbkk,source,verified\n"                                      \
+    "pre2025,03388,Nà Khum,III,true,QĐ 861/QĐ-TTg,true\n"
+
 /* The admin sees the norms and sets an amount with its legal basis; a collector is refused. */
 static void
 norms_are_set_from_their_page(void **state)
@@ -521,13 +526,21 @@ norms_are_set_from_their_page(void **state)
     struct tc_db_conn *conn = tc_db_acquire(env->pool, 5000, &err);
     char auth[512], cookie[256], csrf[128], body[512];
     const char *headers[3] = {NULL, "Content-Type: application/x-www-form-urlencoded", NULL};
+    char areas_path[] = "/tmp/tincay-areas-XXXXXX";
+    int fd = mkstemp(areas_path);
+    FILE *areas = fd >= 0 ? fdopen(fd, "w") : NULL;
     struct reply r;
     size_t added = 0;
 
     assert_non_null(conn);
+    assert_non_null(areas);
     assert_int_equal(tc_norms_load_csv(conn, TC_SOURCE_DIR "/forms/rules/norms-tt55-2023.csv",
                                        "test", &added, &err),
                      TC_OK);
+    assert_true(fwrite(AREAS_CSV, 1, sizeof(AREAS_CSV) - 1, areas) == sizeof(AREAS_CSV) - 1);
+    assert_int_equal(fclose(areas), 0);
+    assert_int_equal(tc_areas_load_csv(conn, areas_path, &added, &err), TC_OK);
+    unlink(areas_path);
     tc_db_release(env->pool, conn);
 
     session_cookie(env, "adm", cookie, sizeof(cookie));
@@ -565,9 +578,18 @@ norms_are_set_from_their_page(void **state)
     http(env->port, "GET", "/admin/units", col, NULL, 0, &r);
     assert_int_equal(r.status, 403);
     reply_free(&r);
+    http(env->port, "GET", "/admin/areas", col, NULL, 0, &r);
+    assert_int_equal(r.status, 403);
+    reply_free(&r);
     const char *adm[] = {basic("adm", auth, sizeof(auth)), NULL};
     http(env->port, "GET", "/admin/units", adm, NULL, 0, &r);
     assert_int_equal(r.status, 200);
+    reply_free(&r);
+    http(env->port, "GET", "/admin/areas?lang=en", adm, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "Extremely difficult village"));
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "Nà Khum"));
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "QĐ 861/QĐ-TTg"));
     reply_free(&r);
 }
 

@@ -28,7 +28,7 @@ test('the start page leads to a Vietnamese login form, and the admin reaches hom
     assert.equal(await page.textContent('.who-role'), 'Quản trị viên');
     const nav = await page.$$eval('nav.main-nav a', (links) => links.map((a) => a.textContent));
     assert.deepEqual(nav, ['Trang chủ', 'Biểu mẫu', 'Người dùng ứng dụng', 'Người dùng',
-        'Định mức', 'Đơn vị', 'Công việc chạy nền', 'Nhật ký kiểm toán', 'Đổi mật khẩu']);
+        'Định mức', 'Địa bàn', 'Đơn vị', 'Công việc chạy nền', 'Nhật ký kiểm toán', 'Đổi mật khẩu']);
     const cookies = await browser.context.cookies();
     const session = cookies.find((c) => c.name === 'tincay_session');
     assert.ok(session, 'no session cookie');
