@@ -25,9 +25,10 @@ struct tc_submission_row {
     const char *deprecated_id;            /* NULL unless an edit */
     long long superseded_by;              /* 0 while current */
     const char *device_id, *commune_era, *commune_code, *village, *case_code; /* or NULL */
-    long long submitter_id, app_user_id;                                      /* 0 when none */
-    const char *values_json; /* unprotected values; only from tc_review_get */
-    bool is_sealed;          /* the XML is sealed (protected form) */
+    const char *province_code;           /* of the commune (official lists), or NULL */
+    long long submitter_id, app_user_id; /* 0 when none */
+    const char *values_json;             /* unprotected values; only from tc_review_get */
+    bool is_sealed;                      /* the XML is sealed (protected form) */
     size_t n_findings, n_files, n_missing;
 };
 
@@ -37,6 +38,7 @@ struct tc_submission_filter {
     const char *review_state;  /* NULL: any */
     const char *since, *until; /* received_at >= since, < until (timestamptz text); NULL: open */
     const char *commune_era, *commune_code; /* NULL: any */
+    const char *province_code;              /* NULL: any; else communes of that province */
     bool include_superseded;                /* also versions replaced by an edit */
     bool with_values;                       /* fill values_json of each row too */
     long long before_id; /* paging: only ids below this (the last id of the previous page) */

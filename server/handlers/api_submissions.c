@@ -38,8 +38,10 @@ reply(struct tc_response *resp, json_t *body, struct tc_error *err)
 static struct tc_policy_object
 object_of(const struct tc_submission_row *r)
 {
-    return (struct tc_policy_object){
-        .owner_id = r->submitter_id, .commune = r->commune_code, .form_id = r->form};
+    return (struct tc_policy_object){.owner_id = r->submitter_id,
+                                     .commune = r->commune_code,
+                                     .province = r->province_code,
+                                     .form_id = r->form};
 }
 
 /*
@@ -54,6 +56,11 @@ scope_filter(struct tc_request *req, const struct tc_principal *who, struct tc_s
     case TC_SCOPE_ALL: return TC_OK;
     case TC_SCOPE_OWN: return TC_OK; /* rows are checked one by one below */
     case TC_SCOPE_COMMUNE:
+        if ((who->commune_code == NULL || who->commune_code[0] == '\0') &&
+            who->province_code != NULL && who->province_code[0] != '\0') {
+            f->province_code = who->province_code; /* an actor of a province: all its communes */
+            return TC_OK;
+        }
         if (who->commune_code == NULL || who->commune_code[0] == '\0')
             break;
         f->commune_era = who->commune_era;

@@ -70,8 +70,10 @@ values_of(struct tc_request *req, const struct tc_submission_row *r)
 static struct tc_policy_object
 object_of(const struct tc_submission_row *r)
 {
-    return (struct tc_policy_object){
-        .owner_id = r->submitter_id, .commune = r->commune_code, .form_id = r->form};
+    return (struct tc_policy_object){.owner_id = r->submitter_id,
+                                     .commune = r->commune_code,
+                                     .province = r->province_code,
+                                     .form_id = r->form};
 }
 
 static bool
@@ -96,8 +98,12 @@ scope_filter(struct tc_request *req, const struct tc_principal *who, struct tc_s
     case TC_SCOPE_ALL:
     case TC_SCOPE_OWN: return TC_OK;
     case TC_SCOPE_COMMUNE:
-        if (who->commune_code == NULL || who->commune_code[0] == '\0')
-            return TC_OK; /* a province's actor: rows are checked one by one */
+        if (who->commune_code == NULL || who->commune_code[0] == '\0') {
+            /* An actor of a province reads every commune of it. */
+            if (f != NULL)
+                f->province_code = who->province_code;
+            return TC_OK;
+        }
         if (f != NULL) {
             f->commune_era = who->commune_era;
             f->commune_code = who->commune_code;

@@ -46,7 +46,10 @@ id_param(struct tc_arena *arena, long long v)
                                                   "   AND a.bytes IS NOT NULL), "                  \
                                                   "(SELECT count(*) FROM submission_attachments "  \
                                                   "a WHERE a.submission = s.id "                   \
-                                                  "   AND a.bytes IS NULL)"
+                                                  "   AND a.bytes IS NULL), "                      \
+                                                  "(SELECT c.province_code FROM communes c "       \
+                                                  "WHERE c.era = s.commune_era AND c.code = "      \
+                                                  "s.commune_code)"
 
 /* A copy of column `col` of row `i` in `arena`, NULL for SQL NULL; sets *oom on failure. */
 static const char *
@@ -89,8 +92,9 @@ copy_row(const struct tc_db_result *res, size_t i, bool with_values, struct tc_a
     out->n_findings = (size_t)tc_db_int(res, i, 19, 0);
     out->n_files = (size_t)tc_db_int(res, i, 20, 0);
     out->n_missing = (size_t)tc_db_int(res, i, 21, 0);
+    out->province_code = text(res, i, 22, arena, &oom);
     if (with_values)
-        out->values_json = text(res, i, 22, arena, &oom);
+        out->values_json = text(res, i, 23, arena, &oom);
     return oom ? tc_fail(err, TC_ENOMEM, "out of memory") : TC_OK;
 }
 
@@ -109,6 +113,8 @@ static const char sql_list[] =
     "  AND ($6::text IS NULL OR s.commune_code = $6) "
     "  AND ($7::bool OR s.superseded_by IS NULL) "
     "  AND ($8::bigint IS NULL OR s.id < $8::bigint) "
+    "  AND ($10::text IS NULL OR EXISTS (SELECT 1 FROM communes pc WHERE pc.era = "
+    "       s.commune_era AND pc.code = s.commune_code AND pc.province_code = $10)) "
     "  AND NOT EXISTS (SELECT 1 FROM forms cf WHERE cf.id = s.form AND cf.is_confidential) "
     "ORDER BY s.id DESC LIMIT $9::int";
 
@@ -123,6 +129,8 @@ static const char sql_list_values[] =
     "  AND ($6::text IS NULL OR s.commune_code = $6) "
     "  AND ($7::bool OR s.superseded_by IS NULL) "
     "  AND ($8::bigint IS NULL OR s.id < $8::bigint) "
+    "  AND ($10::text IS NULL OR EXISTS (SELECT 1 FROM communes pc WHERE pc.era = "
+    "       s.commune_era AND pc.code = s.commune_code AND pc.province_code = $10)) "
     "  AND NOT EXISTS (SELECT 1 FROM forms cf WHERE cf.id = s.form AND cf.is_confidential) "
     "ORDER BY s.id DESC LIMIT $9::int";
 
@@ -134,22 +142,24 @@ tc_review_list(struct tc_db_conn *conn, const struct tc_submission_filter *filte
     static const struct tc_submission_filter all = {0};
     const struct tc_submission_filter *f = filter != NULL ? filter : &all;
     size_t limit = f->limit == 0 ? DEFAULT_LIMIT : f->limit > MAX_LIMIT ? MAX_LIMIT : f->limit;
-    const char *params[9] = {f->form_id,
-                             f->review_state,
-                             f->since,
-                             f->until,
-                             f->commune_era,
-                             f->commune_code,
-                             f->include_superseded ? "t" : "f",
-                             id_param(arena, f->before_id),
-                             tc_arena_printf(arena, "%zu", limit)};
+    const char *params[10] = {f->form_id,
+                              f->review_state,
+                              f->since,
+                              f->until,
+                              f->commune_era,
+                              f->commune_code,
+                              f->include_superseded ? "t" : "f",
+                              id_param(arena, f->before_id),
+                              tc_arena_printf(arena, "%zu", limit),
+                              f->province_code};
     struct tc_db_result *res = NULL;
     struct tc_submission_row *rows;
     enum tc_status st;
 
     if (f->review_state != NULL && !is_review_state(f->review_state))
         return tc_fail(err, TC_EINVAL, "invalid review state \"%s\"", f->review_state);
-    st = tc_db_exec(conn, f->with_values ? sql_list_values : sql_list, 9, params, arena, &res, err);
+    st =
+        tc_db_exec(conn, f->with_values ? sql_list_values : sql_list, 10, params, arena, &res, err);
     if (st == TC_EINVAL)
         return tc_fail(err, TC_EINVAL, "invalid submission filter");
     if (st != TC_OK)

@@ -156,6 +156,11 @@ list_filters_and_pages(void **state)
 
     by = (struct tc_submission_filter){.commune_era = "post2025", .commune_code = "03820"};
     assert_int_equal(list(f, &by, &rows), 2);
+    assert_string_equal(rows[0].province_code, "14"); /* Ngọc Chiến is in Sơn La */
+    by = (struct tc_submission_filter){.province_code = "14"};
+    assert_int_equal(list(f, &by, &rows), 2); /* 03823 is no commune of the post-2025 list */
+    by = (struct tc_submission_filter){.province_code = "12"};
+    assert_int_equal(list(f, &by, &rows), 0);
 
     by = (struct tc_submission_filter){.since = "2000-01-01", .until = "2000-01-02"};
     assert_int_equal(list(f, &by, &rows), 0);

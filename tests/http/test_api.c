@@ -142,6 +142,19 @@ setup(void **state)
     add_user(conn, gate, "admin1", TC_ROLE_ADMIN, NULL);
     add_user(conn, gate, "reviewer1", TC_ROLE_REVIEWER, env.commune);
     add_user(conn, gate, "collector1", TC_ROLE_COLLECTOR, env.commune);
+    v = query1("SELECT province_code FROM communes WHERE era = 'post2025' AND code = "
+               "(SELECT min(code) FROM communes WHERE era = 'post2025')");
+    {
+        /* A reviewer of the whole province of env.commune, attached to no commune. */
+        struct tc_user_new u = {.login = "province1",
+                                .role = TC_ROLE_REVIEWER,
+                                .province_code = v,
+                                .language = TC_LANG_EN};
+
+        if (tc_user_create(conn, gate, &u, PASSWORD, strlen(PASSWORD), NULL, &err) != TC_OK)
+            fail_msg("user province1: %s (%s)", err.msg, err.detail);
+    }
+    free(v);
     tc_password_gate_destroy(gate);
     if (tc_app_user_create(conn, "phone", 0, 0, env.token, &env.app_user, &err) != TC_OK ||
         tc_app_user_assign(conn, env.app_user, "scoped", &err) != TC_OK)
@@ -291,6 +304,14 @@ reviewer_reads_and_reviews_in_scope(void **state)
     assert_string_equal(json_string_value(json_object_get(s, "instanceId")), "uuid:mine");
     assert_string_equal(json_string_value(json_object_get(s, "reviewState")), "hasIssues");
     assert_int_equal(json_array_size(json_object_get(j, "submissions")), 1);
+    json_decref(j);
+
+    /* A reviewer of the province reads every commune of it, and no other province. */
+    request("GET", "/api/v1/submissions?form=scoped", "province1", NULL, 0, NULL, &r);
+    j = expect_json(&r, 200);
+    s = json_array_get(json_object_get(j, "submissions"), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "submissions")), 1);
+    assert_string_equal(json_string_value(json_object_get(s, "instanceId")), "uuid:mine");
     json_decref(j);
 
     request("GET", "/api/v1/submissions?state=approved", "reviewer1", NULL, 0, NULL, &r);
