@@ -48,27 +48,6 @@ http(const struct tc_test_server *env, const char *login, const char *method, co
 
 static const char *const json_headers[] = {"Content-Type: application/json", NULL};
 
-static long long
-audit_rows(const struct tc_test_server *env, const char *action, const char *login,
-           const char *outcome)
-{
-    static const char sql[] =
-        "SELECT count(*) FROM audit_log WHERE action = $1 AND actor_login = $2 AND outcome = $3";
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
-    struct tc_db_conn *conn = tc_db_acquire(env->pool, 5000, &err);
-    struct tc_arena *arena = tc_arena_create(512);
-    const char *params[] = {action, login, outcome};
-    struct tc_db_result *res;
-    long long n;
-
-    assert_non_null(conn);
-    assert_int_equal(tc_db_exec(conn, sql, 3, params, arena, &res, &err), TC_OK);
-    n = tc_db_int(res, 0, 0, -1);
-    tc_arena_destroy(arena);
-    tc_db_release(env->pool, conn);
-    return n;
-}
-
 /* Export rows of `login` whose audit detail says personal values were opened. */
 static long long
 audit_personal(const struct tc_test_server *env, const char *login)
@@ -179,12 +158,13 @@ host_is_refused_and_the_refusal_audited(void **state)
 {
     struct tc_test_server *env = *state;
     struct tc_test_reply r;
-    long long before = audit_rows(env, "score.read", "demo.host", "denied");
+    long long before = tc_test_audit_count(env->pool, "score.read", "demo.host", "denied");
 
     http(env, "demo.host", "GET", QUEUE, NULL, NULL, &r);
     tc_test_expect(&r, 403);
     tc_test_reply_free(&r);
-    assert_int_equal(audit_rows(env, "score.read", "demo.host", "denied"), before + 1);
+    assert_int_equal(tc_test_audit_count(env->pool, "score.read", "demo.host", "denied"),
+                     before + 1);
 }
 
 static void
@@ -239,7 +219,7 @@ reviewer_proposes_and_approver_approves(void **state)
     assert_int_equal(json_array_size(json_object_get(j, "decisions")), 2);
     json_decref(j);
     tc_test_reply_free(&r);
-    assert_int_equal(audit_rows(env, "decision.approve", "demo.approver", "ok"), 1);
+    assert_int_equal(tc_test_audit_count(env->pool, "decision.approve", "demo.approver", "ok"), 1);
 }
 
 static void
@@ -252,12 +232,13 @@ viewer_cannot_decide_and_the_refusal_is_audited(void **state)
                   NULL, &r);
     tc_test_expect(&r, 403);
     tc_test_reply_free(&r);
-    assert_int_equal(audit_rows(env, "decision.propose", "demo.viewer", "denied"), 1);
+    assert_int_equal(tc_test_audit_count(env->pool, "decision.propose", "demo.viewer", "denied"),
+                     1);
     post_decision(env, "demo.host", group_at(env, 2), "{\"kind\": \"reject\", \"reason\": \"x\"}",
                   NULL, &r);
     tc_test_expect(&r, 403);
     tc_test_reply_free(&r);
-    assert_int_equal(audit_rows(env, "decision.propose", "demo.host", "denied"), 1);
+    assert_int_equal(tc_test_audit_count(env->pool, "decision.propose", "demo.host", "denied"), 1);
 }
 
 static void
@@ -345,7 +326,7 @@ allocations_are_read_by_area_and_set_by_the_admin(void **state)
         json_integer_value(json_object_get(json_object_get(j, "allocation"), "amount")), 123000000);
     json_decref(j);
     tc_test_reply_free(&r);
-    assert_int_equal(audit_rows(env, "allocation.set", "demo.admin", "ok"), 1);
+    assert_int_equal(tc_test_audit_count(env->pool, "allocation.set", "demo.admin", "ok"), 1);
     http(env, "demo.collector", "GET", "/api/v1/allocations", NULL, NULL, &r);
     tc_test_expect(&r, 403);
     tc_test_reply_free(&r);
@@ -386,7 +367,7 @@ public_list_comes_in_every_format_without_personal_data(void **state)
     http(env, "demo.viewer", "GET", path, NULL, NULL, &r);
     tc_test_expect(&r, 422);
     tc_test_reply_free(&r);
-    assert_int_equal(audit_rows(env, "export.public_list", "demo.viewer", "ok"), 3);
+    assert_int_equal(tc_test_audit_count(env->pool, "export.public_list", "demo.viewer", "ok"), 3);
     http(env, "demo.host", "GET", "/api/v1/public-list?commune=post2025:03390&year=2026", NULL,
          NULL, &r);
     tc_test_expect(&r, 403);
@@ -420,14 +401,15 @@ submission_exports_protect_personal_fields_and_refuse_viewers(void **state)
     tc_test_expect(&r, 200);
     assert_memory_equal(tc_strbuf_str(&r.body), "PK\x03\x04", 4);
     tc_test_reply_free(&r);
-    assert_int_equal(audit_rows(env, "submission.export", "demo.reviewer", "ok"), 1);
+    assert_int_equal(tc_test_audit_count(env->pool, "submission.export", "demo.reviewer", "ok"), 1);
     assert_int_equal(audit_personal(env, "demo.reviewer"), 1); /* said so in the audit row */
     assert_int_equal(audit_personal(env, "demo.approver"), 0);
-    assert_int_equal(audit_rows(env, "submission.export", "demo.approver", "ok"), 2);
+    assert_int_equal(tc_test_audit_count(env->pool, "submission.export", "demo.approver", "ok"), 2);
     http(env, "demo.viewer", "GET", main_csv, NULL, NULL, &r);
     tc_test_expect(&r, 403);
     tc_test_reply_free(&r);
-    assert_int_equal(audit_rows(env, "submission.export", "demo.viewer", "denied"), 1);
+    assert_int_equal(tc_test_audit_count(env->pool, "submission.export", "demo.viewer", "denied"),
+                     1);
 }
 
 static void
@@ -463,11 +445,12 @@ indicators_total_by_post_reform_commune(void **state)
     tc_test_expect(&r, 200);
     assert_non_null(strstr(tc_strbuf_str(&r.body), "groups_surveyed"));
     tc_test_reply_free(&r);
-    before = audit_rows(env, "report.read", "demo.host", "denied");
+    before = tc_test_audit_count(env->pool, "report.read", "demo.host", "denied");
     http(env, "demo.host", "GET", "/api/v1/reports/indicators", NULL, NULL, &r);
     tc_test_expect(&r, 403);
     tc_test_reply_free(&r);
-    assert_int_equal(audit_rows(env, "report.read", "demo.host", "denied"), before + 1);
+    assert_int_equal(tc_test_audit_count(env->pool, "report.read", "demo.host", "denied"),
+                     before + 1);
 }
 
 int

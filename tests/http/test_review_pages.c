@@ -48,27 +48,6 @@ http(const struct tc_test_server *env, const char *login, const char *method, co
 
 static const char *const json_headers[] = {"Content-Type: application/json", NULL};
 
-static long long
-audit_rows(const struct tc_test_server *env, const char *action, const char *login,
-           const char *outcome)
-{
-    static const char sql[] =
-        "SELECT count(*) FROM audit_log WHERE action = $1 AND actor_login = $2 AND outcome = $3";
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
-    struct tc_db_conn *conn = tc_db_acquire(env->pool, 5000, &err);
-    struct tc_arena *arena = tc_arena_create(512);
-    const char *params[] = {action, login, outcome};
-    struct tc_db_result *res;
-    long long n;
-
-    assert_non_null(conn);
-    assert_int_equal(tc_db_exec(conn, sql, 3, params, arena, &res, &err), TC_OK);
-    n = tc_db_int(res, 0, 0, -1);
-    tc_arena_destroy(arena);
-    tc_db_release(env->pool, conn);
-    return n;
-}
-
 /* The id of the queue's group at `rank` (1-based), as the reviewer sees it. */
 static long long
 group_at(const struct tc_test_server *env, int rank)
@@ -170,19 +149,21 @@ static void
 hosts_and_collectors_are_refused_and_audited(void **state)
 {
     struct tc_test_server *env = *state;
-    long long before = audit_rows(env, "score.read", "demo.host", "denied");
-    long long reports = audit_rows(env, "report.read", "demo.collector", "denied");
+    long long before = tc_test_audit_count(env->pool, "score.read", "demo.host", "denied");
+    long long reports = tc_test_audit_count(env->pool, "report.read", "demo.collector", "denied");
     struct tc_test_reply r;
 
     http(env, "demo.host", "GET", "/review", NULL, NULL, &r);
     tc_test_expect(&r, 403);
     assert_true(tc_test_header_has(&r, "Content-Type: text/html"));
     tc_test_reply_free(&r);
-    assert_int_equal(audit_rows(env, "score.read", "demo.host", "denied"), before + 1);
+    assert_int_equal(tc_test_audit_count(env->pool, "score.read", "demo.host", "denied"),
+                     before + 1);
     http(env, "demo.collector", "GET", "/reports", NULL, NULL, &r);
     tc_test_expect(&r, 403);
     tc_test_reply_free(&r);
-    assert_int_equal(audit_rows(env, "report.read", "demo.collector", "denied"), reports + 1);
+    assert_int_equal(tc_test_audit_count(env->pool, "report.read", "demo.collector", "denied"),
+                     reports + 1);
     http(env, NULL, "GET", "/review", NULL, NULL, &r);
     tc_test_expect(&r, 303);
     assert_true(tc_test_header_has(&r, "Location: /login"));
@@ -224,7 +205,8 @@ decisions_are_taken_level_by_level_with_errors_in_the_page(void **state)
 {
     struct tc_test_server *env = *state;
     long long id = group_at(env, 1);
-    long long refused = audit_rows(env, "decision.refused", "demo.reviewer", "denied");
+    long long refused =
+        tc_test_audit_count(env->pool, "decision.refused", "demo.reviewer", "denied");
     char location[96];
     struct tc_test_reply r;
 
@@ -253,7 +235,8 @@ decisions_are_taken_level_by_level_with_errors_in_the_page(void **state)
     tc_test_expect(&r, 403);
     assert_non_null(strstr(tc_strbuf_str(&r.body), "msg-error"));
     tc_test_reply_free(&r);
-    assert_int_equal(audit_rows(env, "decision.refused", "demo.reviewer", "denied"), refused + 1);
+    assert_int_equal(tc_test_audit_count(env->pool, "decision.refused", "demo.reviewer", "denied"),
+                     refused + 1);
     /* A viewer may not decide at all. */
     post_form(env, "demo.viewer", id, "kind=reject&reason=x", NULL, &r);
     tc_test_expect(&r, 403);
@@ -329,7 +312,7 @@ static void
 reports_page_draws_charts_beside_the_table(void **state)
 {
     struct tc_test_server *env = *state;
-    long long before = audit_rows(env, "report.indicators", "demo.viewer", "ok");
+    long long before = tc_test_audit_count(env->pool, "report.indicators", "demo.viewer", "ok");
     struct tc_test_reply r;
 
     http(env, "demo.viewer", "GET", "/reports?year=2026&commune=03390", NULL, NULL, &r);
@@ -343,7 +326,8 @@ reports_page_draws_charts_beside_the_table(void **state)
     assert_null(strstr(tc_strbuf_str(&r.body), "<script>"));
     assert_null(strstr(tc_strbuf_str(&r.body), "style="));
     tc_test_reply_free(&r);
-    assert_int_equal(audit_rows(env, "report.indicators", "demo.viewer", "ok"), before + 1);
+    assert_int_equal(tc_test_audit_count(env->pool, "report.indicators", "demo.viewer", "ok"),
+                     before + 1);
     /* The CSV the page links to has every column of the table, the cases too. */
     http(env, "demo.viewer", "GET",
          "/api/v1/reports/indicators?from=2026-01-01&to=2026-12-31&format=csv", NULL, NULL, &r);

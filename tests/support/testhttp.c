@@ -18,6 +18,7 @@
 #include "auth.h"
 #include "http.h"
 #include "testlib.h"
+#include "tincay/arena.h"
 #include "tincay/db.h"
 #include "tincay/demo.h"
 #include "tincay/keyfile.h"
@@ -307,4 +308,26 @@ tc_test_server_close(struct tc_test_server *s)
     tc_db_pool_destroy(s->pool);
     tc_test_db_drop(s->conninfo);
     curl_global_cleanup();
+}
+
+long long
+tc_test_audit_count(struct tc_db_pool *pool, const char *action, const char *login,
+                    const char *outcome)
+{
+    static const char sql[] =
+        "SELECT count(*) FROM audit_log WHERE action = $1 AND actor_login = $2 AND outcome = $3";
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = tc_db_acquire(pool, 5000, &err);
+    struct tc_arena *arena = tc_arena_create(512);
+    const char *params[] = {action, login, outcome};
+    struct tc_db_result *res;
+    long long n;
+
+    assert_non_null(conn);
+    assert_non_null(arena);
+    assert_int_equal(tc_db_exec(conn, sql, 3, params, arena, &res, &err), TC_OK);
+    n = tc_db_int(res, 0, 0, -1);
+    tc_arena_destroy(arena);
+    tc_db_release(pool, conn);
+    return n;
 }

@@ -137,4 +137,8 @@ int tc_test_server_demo(struct tc_test_server *s, const char *name, const char *
 /* Stop and release everything of `s` and drop its database. */
 void tc_test_server_close(struct tc_test_server *s);
 
+/* Audit rows of `action` by `login` with `outcome` ("ok", "denied", "failed"). */
+long long tc_test_audit_count(struct tc_db_pool *pool, const char *action, const char *login,
+                              const char *outcome);
+
 #endif /* TC_TESTHTTP_H */
