@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +53,34 @@ now_seconds(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds used by this process (every thread). */
+static double
+self_cpu_seconds(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU seconds the whole machine spent busy (not idle, not waiting), from /proc/stat. */
+static double
+machine_busy_seconds(void)
+{
+    unsigned long long v[8] = {0};
+    FILE *f = fopen("/proc/stat", "r");
+    long hz = sysconf(_SC_CLK_TCK);
+
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+               &v[5], &v[6], &v[7]) != 8)
+        v[0] = v[1] = v[2] = v[5] = v[6] = v[7] = 0;
+    fclose(f);
+    return (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)(hz > 0 ? hz : 100);
 }
 
 /* A group's values JSON, varied by i (the same generator as the SQL below, in spirit). */
@@ -227,7 +256,7 @@ bench_rescore(struct db_bench *b, long long *stored, long long n, struct tc_erro
     char form[24], count[24], tag[24], *text;
     struct tc_job job;
     long long job_id = 0;
-    double t0, t1, t2;
+    double t0, t1, t2, c1, c2, m1, m2;
 
     snprintf(form, sizeof(form), "%lld", b->form);
     t0 = now_seconds();
@@ -251,13 +280,21 @@ bench_rescore(struct db_bench *b, long long *stored, long long n, struct tc_erro
                             err) != TC_OK)
         return -1;
     t1 = now_seconds();
+    c1 = self_cpu_seconds();
+    m1 = machine_busy_seconds();
     while (tc_job_take(b->conn, "rescore", "bench", arena, &job, err) == TC_OK)
         if (tc_rescore_run(b->conn, &job, 1000, err) != TC_OK)
             return -1;
     t2 = now_seconds();
+    c2 = self_cpu_seconds();
+    m2 = machine_busy_seconds();
     printf("re-score %lld stored groups (batches of 1000, 2 connections): %.2f s = %.0f groups/s "
-           "(filling the table took %.1f s)\n",
-           n, t2 - t1, (double)n / (t2 - t1), t1 - t0);
+           "(filling the table took %.1f s)\n"
+           "  CPU per group: %.1f us in this process (scoring), %.1f us elsewhere on the machine "
+           "(PostgreSQL and any other work); cores busy %.0f %% of the time\n",
+           n, t2 - t1, (double)n / (t2 - t1), t1 - t0, 1e6 * (c2 - c1) / (double)n,
+           1e6 * ((m2 - m1) - (c2 - c1)) / (double)n,
+           100.0 * (m2 - m1) / ((t2 - t1) * (double)sysconf(_SC_NPROCESSORS_ONLN)));
     fflush(stdout);
     tc_arena_destroy(arena);
     return 0;

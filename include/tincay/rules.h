@@ -78,9 +78,18 @@ struct tc_score_keys {
     double need; /* assessed cost net of counterpart, đồng */
 };
 
-enum tc_status tc_rules_keys(const struct tc_ruleset *rs, struct tc_rules_doc *doc,
-                             struct tc_arena *arena, struct tc_score_keys *out,
-                             struct tc_error *err);
+/*
+ * What evaluating expressions needs, kept by one thread from one submission to the next
+ * (an XPath context and its object cache): scoring a batch makes one, not one per group.
+ * Never shared between threads.
+ */
+struct tc_rules_scratch;
+struct tc_rules_scratch *tc_rules_scratch_new(void);
+void tc_rules_scratch_free(struct tc_rules_scratch *scratch);
+
+enum tc_status tc_rules_keys(const struct tc_ruleset *rs, struct tc_rules_scratch *scratch,
+                             struct tc_rules_doc *doc, struct tc_arena *arena,
+                             struct tc_score_keys *out, struct tc_error *err);
 
 /* Database facts the expressions see as XPath variables. */
 struct tc_score_facts {
@@ -154,7 +163,16 @@ struct tc_score {
     enum tc_reco_reason reco_reason;
 };
 
-/* Gates, points and tie-breakers of `doc` under `rs` with `facts`; in `arena`. */
+/*
+ * Gates, points and tie-breakers of `doc` under `rs` with `facts`, and its `keys` (from
+ * tc_rules_keys on the same document); in `arena`.
+ */
+enum tc_status tc_rules_score(const struct tc_ruleset *rs, struct tc_rules_scratch *scratch,
+                              struct tc_rules_doc *doc, const struct tc_score_facts *facts,
+                              const struct tc_score_keys *keys, struct tc_arena *arena,
+                              struct tc_score *out, struct tc_error *err);
+
+/* The keys, then tc_rules_score, with a scratch of its own: one submission. */
 enum tc_status tc_rules_eval(const struct tc_ruleset *rs, struct tc_rules_doc *doc,
                              const struct tc_score_facts *facts, struct tc_arena *arena,
                              struct tc_score *out, struct tc_error *err);

@@ -64,7 +64,7 @@ struct tc_rules_doc {
     xmlNodePtr root;
 };
 
-/* Variables a ruleset may use; tc_rules_eval binds every one of them. */
+/* Variables a ruleset may use; score.c's lookup_variable answers every one of them. */
 extern const char *const tc_rules_variables[];
 extern const size_t tc_rules_variable_count;
 

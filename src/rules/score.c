@@ -15,34 +15,77 @@
 #include "tincay/arena.h"
 #include "tincay/strbuf.h"
 
-/* An XPath context over `doc` with the facts bound as variables. */
-static xmlXPathContextPtr
-context_for(struct tc_rules_doc *doc, struct tc_xpath_env *env, const struct tc_score_facts *f)
-{
-    static const struct tc_score_facts none = {.area_kv = ""};
-    xmlXPathContextPtr ctx = tc_xpath_context_new(doc->doc, env);
+/*
+ * One thread's evaluation state, kept from one submission to the next: an XPath context
+ * (with libxml2's object cache) pointed at each document in turn, the facts it reads its
+ * variables from, and the function environment.
+ */
+struct tc_rules_scratch {
+    xmlXPathContextPtr ctx;
+    struct tc_xpath_env env;
+    struct tc_score_facts facts;
+};
 
-    if (ctx == NULL)
+/* $name: the facts of the document being scored; NULL (an evaluation error) otherwise. */
+static xmlXPathObjectPtr
+lookup_variable(void *data, const xmlChar *name, const xmlChar *ns_uri)
+{
+    const struct tc_score_facts *f = &((struct tc_rules_scratch *)data)->facts;
+    const char *n = S(name);
+
+    if (ns_uri != NULL)
         return NULL;
-    if (f == NULL)
-        f = &none;
-    if (xmlXPathRegisterVariable(ctx, X("area_found"), xmlXPathNewBoolean(f->area_found)) != 0 ||
-        xmlXPathRegisterVariable(ctx, X("area_verified"), xmlXPathNewBoolean(f->area_verified)) !=
-            0 ||
-        xmlXPathRegisterVariable(ctx, X("area_kv"),
-                                 xmlXPathNewString(X(f->area_kv != NULL ? f->area_kv : ""))) != 0 ||
-        xmlXPathRegisterVariable(ctx, X("area_dbkk"), xmlXPathNewBoolean(f->area_dbkk)) != 0 ||
-        xmlXPathRegisterVariable(ctx, X("registry_duplicate"),
-                                 xmlXPathNewBoolean(f->registry_duplicate)) != 0 ||
-        xmlXPathRegisterVariable(ctx, X("registry_p8"), xmlXPathNewBoolean(f->registry_p8)) != 0 ||
-        xmlXPathRegisterVariable(ctx, X("counterpart_required"),
-                                 xmlXPathNewBoolean(f->counterpart_required)) != 0 ||
-        xmlXPathRegisterVariable(ctx, X("counterpart_min_share"),
-                                 xmlXPathNewFloat(f->counterpart_min_share)) != 0) {
-        xmlXPathFreeContext(ctx);
+    if (strcmp(n, "area_found") == 0)
+        return xmlXPathNewBoolean(f->area_found);
+    if (strcmp(n, "area_verified") == 0)
+        return xmlXPathNewBoolean(f->area_verified);
+    if (strcmp(n, "area_kv") == 0)
+        return xmlXPathNewString(X(f->area_kv != NULL ? f->area_kv : ""));
+    if (strcmp(n, "area_dbkk") == 0)
+        return xmlXPathNewBoolean(f->area_dbkk);
+    if (strcmp(n, "registry_duplicate") == 0)
+        return xmlXPathNewBoolean(f->registry_duplicate);
+    if (strcmp(n, "registry_p8") == 0)
+        return xmlXPathNewBoolean(f->registry_p8);
+    if (strcmp(n, "counterpart_required") == 0)
+        return xmlXPathNewBoolean(f->counterpart_required);
+    if (strcmp(n, "counterpart_min_share") == 0)
+        return xmlXPathNewFloat(f->counterpart_min_share);
+    return NULL;
+}
+
+struct tc_rules_scratch *
+tc_rules_scratch_new(void)
+{
+    struct tc_rules_scratch *s = calloc(1, sizeof(*s));
+
+    if (s == NULL || (s->ctx = tc_xpath_context_new(NULL, &s->env)) == NULL) {
+        free(s);
         return NULL;
     }
-    return ctx;
+    xmlXPathRegisterVariableLookup(s->ctx, lookup_variable, s);
+    return s;
+}
+
+void
+tc_rules_scratch_free(struct tc_rules_scratch *s)
+{
+    if (s == NULL)
+        return;
+    xmlXPathFreeContext(s->ctx);
+    free(s);
+}
+
+/* `s` pointed at `doc`, its variables at `f` (none known: NULL), its functions' scratch. */
+static void
+scratch_point(struct tc_rules_scratch *s, struct tc_rules_doc *doc, const struct tc_score_facts *f,
+              struct tc_arena *arena)
+{
+    static const struct tc_score_facts none = {.area_kv = ""};
+
+    s->ctx->doc = doc->doc;
+    s->env.arena = arena;
+    s->facts = f != NULL ? *f : none;
 }
 
 static xmlXPathObjectPtr
@@ -164,18 +207,12 @@ fill_keys(const struct tc_ruleset *rs, xmlXPathContextPtr ctx, struct tc_rules_d
 }
 
 enum tc_status
-tc_rules_keys(const struct tc_ruleset *rs, struct tc_rules_doc *doc, struct tc_arena *arena,
-              struct tc_score_keys *out, struct tc_error *err)
+tc_rules_keys(const struct tc_ruleset *rs, struct tc_rules_scratch *scratch,
+              struct tc_rules_doc *doc, struct tc_arena *arena, struct tc_score_keys *out,
+              struct tc_error *err)
 {
-    struct tc_xpath_env env = {.arena = arena};
-    xmlXPathContextPtr ctx = context_for(doc, &env, NULL);
-    enum tc_status st;
-
-    if (ctx == NULL)
-        return tc_fail(err, TC_ENOMEM, "out of memory");
-    st = fill_keys(rs, ctx, doc, arena, out, err);
-    xmlXPathFreeContext(ctx);
-    return st;
+    scratch_point(scratch, doc, NULL, arena);
+    return fill_keys(rs, scratch->ctx, doc, arena, out, err);
 }
 
 static void
@@ -236,13 +273,13 @@ eval_points(const struct tc_ruleset *rs, xmlXPathContextPtr ctx, struct tc_rules
 }
 
 enum tc_status
-tc_rules_eval(const struct tc_ruleset *rs, struct tc_rules_doc *doc,
-              const struct tc_score_facts *facts, struct tc_arena *arena, struct tc_score *out,
-              struct tc_error *err)
+tc_rules_score(const struct tc_ruleset *rs, struct tc_rules_scratch *scratch,
+               struct tc_rules_doc *doc, const struct tc_score_facts *facts,
+               const struct tc_score_keys *keys, struct tc_arena *arena, struct tc_score *out,
+               struct tc_error *err)
 {
-    struct tc_xpath_env env = {.arena = arena};
-    xmlXPathContextPtr ctx;
-    enum tc_status st;
+    xmlXPathContextPtr ctx = scratch->ctx;
+    const struct tc_score_keys k = *keys; /* may be out->keys */
 
     memset(out, 0, sizeof(*out));
     out->ruleset_id = rs->id;
@@ -250,12 +287,13 @@ tc_rules_eval(const struct tc_ruleset *rs, struct tc_rules_doc *doc,
     out->n_gates = rs->n_gates;
     out->n_points = rs->n_criteria;
     out->n_ties = rs->n_ties;
+    out->keys = k;
     out->gates = tc_arena_calloc(arena, rs->n_gates + 1, sizeof(*out->gates));
     out->points = tc_arena_calloc(arena, rs->n_criteria + 1, sizeof(*out->points));
     out->ties = tc_arena_calloc(arena, rs->n_ties + 1, sizeof(*out->ties));
-    if (out->gates == NULL || out->points == NULL || out->ties == NULL ||
-        (ctx = context_for(doc, &env, facts)) == NULL)
+    if (out->gates == NULL || out->points == NULL || out->ties == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
+    scratch_point(scratch, doc, facts, arena);
     eval_gates(rs, ctx, doc, out);
     eval_points(rs, ctx, doc, out);
     for (size_t i = 0; i < rs->n_ties; i++) {
@@ -263,9 +301,24 @@ tc_rules_eval(const struct tc_ruleset *rs, struct tc_rules_doc *doc,
         out->ties[i].descending = rs->ties[i].descending;
         out->ties[i].value = eval_number(ctx, doc, &rs->ties[i].value);
     }
-    st = fill_keys(rs, ctx, doc, arena, &out->keys, err);
-    xmlXPathFreeContext(ctx);
     out->reco_reason = out->eligible ? TC_RECO_NORM_NOT_SET : TC_RECO_NOT_ELIGIBLE;
+    return TC_OK;
+}
+
+enum tc_status
+tc_rules_eval(const struct tc_ruleset *rs, struct tc_rules_doc *doc,
+              const struct tc_score_facts *facts, struct tc_arena *arena, struct tc_score *out,
+              struct tc_error *err)
+{
+    struct tc_rules_scratch *scratch = tc_rules_scratch_new();
+    struct tc_score_keys keys;
+    enum tc_status st;
+
+    if (scratch == NULL)
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    if ((st = tc_rules_keys(rs, scratch, doc, arena, &keys, err)) == TC_OK)
+        st = tc_rules_score(rs, scratch, doc, facts, &keys, arena, out, err);
+    tc_rules_scratch_free(scratch);
     return st;
 }
 
@@ -409,14 +462,32 @@ tc_rules_json_string(struct tc_strbuf *sb, const char *s)
     tc_strbuf_appendc(sb, '"');
 }
 
-/* A finite number with up to 15 significant digits, else null. */
+/* A whole number, without printf (a re-score writes millions). */
+static void
+json_integer(struct tc_strbuf *sb, long long n)
+{
+    char digits[24], *p = digits + sizeof(digits);
+    unsigned long long u = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+
+    *--p = '\0';
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (n < 0)
+        *--p = '-';
+    tc_strbuf_appends(sb, p);
+}
+
+/* A finite number with up to 15 significant digits ("%.15g"), else null. */
 static void
 json_number(struct tc_strbuf *sb, double v)
 {
-    if (isfinite(v))
-        tc_strbuf_appendf(sb, "%.15g", v);
-    else
+    if (!isfinite(v))
         tc_strbuf_appends(sb, "null");
+    else if (fabs(v) < 1e15 && v == trunc(v) && !(v == 0 && signbit(v)))
+        json_integer(sb, (long long)v); /* what "%.15g" writes for these */
+    else
+        tc_strbuf_appendf(sb, "%.15g", v);
 }
 
 static void
@@ -439,7 +510,9 @@ tc_score_emit_gates(struct tc_strbuf *sb, const struct tc_score *s, bool texts)
         const struct tc_gate_result *g = &s->gates[i];
         tc_strbuf_appends(sb, i > 0 ? ",{\"id\":" : "{\"id\":");
         tc_rules_json_string(sb, g->id);
-        tc_strbuf_appendf(sb, ",\"outcome\":\"%s\",\"reason\":", names[g->outcome]);
+        tc_strbuf_appends(sb, ",\"outcome\":\"");
+        tc_strbuf_appends(sb, names[g->outcome]);
+        tc_strbuf_appends(sb, "\",\"reason\":");
         tc_rules_json_string(sb, g->reason);
         if (texts) {
             tc_strbuf_appends(sb, ",\"message\":");
@@ -493,7 +566,7 @@ static void
 json_money(struct tc_strbuf *sb, bool has, long long v)
 {
     if (has)
-        tc_strbuf_appendf(sb, "%lld", v);
+        json_integer(sb, v);
     else
         tc_strbuf_appends(sb, "null");
 }

@@ -148,9 +148,12 @@ static const char sql_facts[] =
 static const char sql_registry[] =
     "SELECT coalesce(registration_number, ''), coalesce(name_index, ''), year, program"
     "  FROM support_registry"
-    " WHERE lower(registration_number) ="
-    "       ANY (ARRAY(SELECT lower(x) FROM jsonb_array_elements_text($1::jsonb) x))"
-    "    OR name_index = ANY (ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))";
+    " WHERE lower(registration_number) IN"
+    "       (SELECT lower(x) FROM jsonb_array_elements_text($1::jsonb) x)"
+    " UNION ALL "
+    "SELECT coalesce(registration_number, ''), name_index, year, program"
+    "  FROM support_registry"
+    " WHERE name_index IN (SELECT jsonb_array_elements_text($2::jsonb))";
 
 struct item {
     long long id;
@@ -191,8 +194,9 @@ same_combo(const struct item *a, const struct item *b)
 
 /* Keys of every item; the distinct fact combinations as JSON rows into `sb`. */
 static enum tc_status
-collect_keys(const struct tc_ruleset *rs, struct item *items, size_t n, const unsigned char key[32],
-             struct tc_arena *arena, struct tc_strbuf *sb, struct tc_error *err)
+collect_keys(const struct tc_ruleset *rs, struct tc_rules_scratch *scratch, struct item *items,
+             size_t n, const unsigned char key[32], struct tc_arena *arena, struct tc_strbuf *sb,
+             struct tc_error *err)
 {
     size_t *combos = tc_arena_calloc(arena, n + 1, sizeof(*combos)), n_combos = 0;
     enum tc_status st;
@@ -207,7 +211,7 @@ collect_keys(const struct tc_ruleset *rs, struct item *items, size_t n, const un
 
         if (!it->ok)
             continue;
-        if ((st = tc_rules_keys(rs, it->doc, arena, k, err)) != TC_OK)
+        if ((st = tc_rules_keys(rs, scratch, it->doc, arena, k, err)) != TC_OK)
             return st;
         it->village = k->village_name[0] != '\0'
                           ? tc_rules_normalize_name(k->village_name, false, arena)
@@ -304,8 +308,9 @@ registry_facts(struct tc_db_conn *conn, struct item *items, size_t n, struct tc_
 
 /* Keys of every item, then their facts and money terms: two queries per batch. */
 static enum tc_status
-lookup_facts(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct item *items, size_t n,
-             struct tc_arena *arena, struct tc_money_terms *terms, struct tc_error *err)
+lookup_facts(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct tc_rules_scratch *scratch,
+             struct item *items, size_t n, struct tc_arena *arena, struct tc_money_terms *terms,
+             struct tc_error *err)
 {
     unsigned char key[32];
     struct tc_strbuf rows = TC_STRBUF_INIT(256u << 20);
@@ -313,7 +318,7 @@ lookup_facts(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct item *
     enum tc_status st;
 
     if ((st = registry_key(conn, key, err)) != TC_OK ||
-        (st = collect_keys(rs, items, n, key, arena, &rows, err)) != TC_OK ||
+        (st = collect_keys(rs, scratch, items, n, key, arena, &rows, err)) != TC_OK ||
         (st = tc_db_exec(conn, sql_facts, 1, (const char *[]){tc_strbuf_str(&rows)}, arena, &res,
                          err)) != TC_OK)
         goto out;
@@ -353,13 +358,18 @@ static const char sql_upsert_one[] =
                  " $16::int, now())" SCORE_UPSERT_SET;
 
 /*
- * A batch: COPY into a session's staging table, then one upsert from it, in one transaction
- * (the staging rows go at commit).
+ * A batch, in one transaction: while a worker has met no score of the version yet (a
+ * version's first scoring), COPY straight into scores; otherwise COPY into a session's
+ * staging table, then one upsert from it (the staging rows go at commit).
  */
+static const char sql_scores_copy[] =
+    "COPY scores (submission, eligible, gates, points, total, tiebreak, norm_item, norm_id,"
+    " ceiling, recommended, reasons, commune_era, commune_code, year, ruleset_id,"
+    " ruleset_version) FROM STDIN";
 static const char sql_stage[] =
     "CREATE TEMP TABLE IF NOT EXISTS tc_scores_stage (s bigint, e boolean, g jsonb, p jsonb,"
     " t numeric, tb jsonb, ni text, nid bigint, c numeric, rec numeric, rs jsonb, era text,"
-    " code text, y int) ON COMMIT DELETE ROWS";
+    " code text, y int) WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS";
 static const char sql_stage_copy[] = "COPY tc_scores_stage FROM STDIN";
 static const char sql_upsert_staged[] =
     SCORE_INSERT " SELECT s, e, g, p, t, tb, ni, nid, c, rec, rs, era, code, y, $1, $2::int, now()"
@@ -433,34 +443,36 @@ struct staged {
     struct item *items;
     size_t n;
     struct tc_arena *arena;
+    bool direct; /* into scores, not through the staging table */
 };
 
-/* The batch's rows through COPY, then the upsert (inside tc_db_transact). */
+/* The batch's rows through COPY, then the upsert unless direct (inside tc_db_transact). */
 static enum tc_status
 stage_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
 {
     struct staged *b = ctx;
     char version[16];
+    size_t cols = b->direct ? SCORE_COLS + 2 : SCORE_COLS;
     enum tc_status st;
 
     snprintf(version, sizeof(version), "%d", b->rs->version);
-    if ((st = tc_db_copy_begin(conn, sql_stage_copy, err)) != TC_OK)
+    if ((st = tc_db_copy_begin(conn, b->direct ? sql_scores_copy : sql_stage_copy, err)) != TC_OK)
         return st;
     for (size_t i = 0; i < b->n && st == TC_OK; i++) {
-        const char *v[SCORE_COLS];
+        const char *v[SCORE_COLS + 2] = {[SCORE_COLS] = b->rs->id, [SCORE_COLS + 1] = version};
 
         if (!b->items[i].ok)
             continue;
         if (!score_values(&b->items[i], b->arena, v))
             st = tc_fail(err, TC_ENOMEM, "out of memory");
         else
-            st = tc_db_copy_put(conn, SCORE_COLS, v, err);
+            st = tc_db_copy_put(conn, cols, v, err);
     }
     if (st != TC_OK) {
         tc_db_copy_cancel(conn);
         return st;
     }
-    if ((st = tc_db_copy_end(conn, NULL, err)) != TC_OK)
+    if ((st = tc_db_copy_end(conn, NULL, err)) != TC_OK || b->direct)
         return st;
     return tc_db_exec(conn, sql_upsert_staged, 2, (const char *[]){b->rs->id, version}, b->arena,
                       NULL, err);
@@ -482,14 +494,31 @@ store_one(struct tc_db_conn *conn, const struct tc_ruleset *rs, const struct ite
     return tc_db_exec(conn, sql_upsert_one, SCORE_COLS + 2, v, arena, NULL, err);
 }
 
+/*
+ * `*fresh` (NULL: false) says no score of the version has been met yet by this worker: the
+ * batch goes straight in. A batch that meets one (scored on arrival, or by an earlier run of
+ * the job) goes again through the upsert, and so does every later one of the worker.
+ */
 static enum tc_status
 store_scores(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct item *items, size_t n,
-             struct tc_arena *arena, struct tc_error *err)
+             bool *fresh, struct tc_arena *arena, struct tc_error *err)
 {
     struct staged b = {.rs = rs, .items = items, .n = n, .arena = arena};
+    enum tc_status st;
 
     if (n == 1)
         return items[0].ok ? store_one(conn, rs, &items[0], arena, err) : TC_OK;
+    if (fresh != NULL && *fresh) {
+        struct tc_error conflict = TC_ERROR_INIT(err->lang);
+
+        b.direct = true;
+        if ((st = tc_db_transact(conn, false, stage_txn, &b, &conflict)) != TC_ECONFLICT) {
+            if (st != TC_OK)
+                *err = conflict;
+            return st;
+        }
+        *fresh = b.direct = false;
+    }
     return tc_db_transact(conn, false, stage_txn, &b, err);
 }
 
@@ -499,26 +528,30 @@ store_scores(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct item *
  */
 static enum tc_status
 score_batch(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct item *items, size_t n,
-            struct tc_arena *arena, struct tc_error *err)
+            bool *fresh, struct tc_arena *arena, struct tc_error *err)
 {
     struct tc_money_terms *terms = tc_arena_calloc(arena, n + 1, sizeof(*terms));
+    struct tc_rules_scratch *scratch = tc_rules_scratch_new();
     enum tc_status st;
 
-    if (terms == NULL)
+    if (terms == NULL || scratch == NULL) {
+        tc_rules_scratch_free(scratch);
         return tc_fail(err, TC_ENOMEM, "out of memory");
+    }
     for (size_t i = 0; i < n; i++)
         items[i].ok = items[i].doc != NULL;
-    if ((st = lookup_facts(conn, rs, items, n, arena, terms, err)) != TC_OK)
-        return st;
-    for (size_t i = 0; i < n; i++) {
+    st = lookup_facts(conn, rs, scratch, items, n, arena, terms, err);
+    for (size_t i = 0; i < n && st == TC_OK; i++) {
+        struct tc_score *s = &items[i].score;
+
         if (!items[i].ok)
             continue;
-        if ((st = tc_rules_eval(rs, items[i].doc, &items[i].facts, arena, &items[i].score, err)) !=
-            TC_OK)
-            return st;
-        tc_rules_recommend(&items[i].score, &terms[i]);
+        if ((st = tc_rules_score(rs, scratch, items[i].doc, &items[i].facts, &s->keys, arena, s,
+                                 err)) == TC_OK)
+            tc_rules_recommend(s, &terms[i]);
     }
-    return store_scores(conn, rs, items, n, arena, err);
+    tc_rules_scratch_free(scratch);
+    return st == TC_OK ? store_scores(conn, rs, items, n, fresh, arena, err) : st;
 }
 
 static const char sql_one[] = "SELECT values::text FROM submissions WHERE id = $1";
@@ -539,7 +572,7 @@ tc_score_submission(struct tc_db_conn *conn, const struct tc_ruleset *rs, long l
         return tc_fail(err, TC_ENOTFOUND, "submission %lld not found", submission_id);
     if ((st = tc_rules_doc_from_json(tc_db_value(res, 0, 0), rs->root_name, &it.doc, err)) != TC_OK)
         return st;
-    st = score_batch(conn, rs, &it, 1, arena, err);
+    st = score_batch(conn, rs, &it, 1, NULL, arena, err);
     tc_rules_doc_free(it.doc);
     if (st == TC_OK && out != NULL)
         *out = it.score;
@@ -752,10 +785,13 @@ static const char sql_page[] =
     " AND id > $2::bigint AND id <= coalesce($3::bigint, 9223372036854775807)"
     " ORDER BY id LIMIT $4::int";
 
-/* One page in (*last, upto] (no bound when upto < 0): scored and stored; *n_out rows. */
+/*
+ * One page in (*last, upto] (no bound when upto < 0): scored and stored (store_scores says
+ * what `fresh` is); *n_out rows.
+ */
 static enum tc_status
-rescore_page(struct tc_db_conn *conn, const struct tc_ruleset *rs, long long *last, long long upto,
-             size_t batch, size_t *n_out, struct tc_error *err)
+rescore_page(struct tc_db_conn *conn, const struct tc_ruleset *rs, bool *fresh, long long *last,
+             long long upto, size_t batch, size_t *n_out, struct tc_error *err)
 {
     struct tc_arena *arena = tc_arena_create(1u << 20);
     struct tc_db_result *res;
@@ -787,7 +823,7 @@ rescore_page(struct tc_db_conn *conn, const struct tc_ruleset *rs, long long *la
     }
     if (n > 0) {
         *last = items[n - 1].id;
-        st = score_batch(conn, rs, items, n, arena, err);
+        st = score_batch(conn, rs, items, n, fresh, arena, err);
     }
 out:
     for (size_t i = 0; items != NULL && i < n; i++)
@@ -828,7 +864,7 @@ add_done(struct rescore *r, size_t n)
 
 /* Pages in (after, upto] (upto < 0: to the end); progress of `job` when it is not 0. */
 static enum tc_status
-rescore_range(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct rescore *r,
+rescore_range(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct rescore *r, bool *fresh,
               long long after, long long upto, long long job, long long total, struct tc_error *err)
 {
     enum tc_status st = TC_OK;
@@ -837,7 +873,8 @@ rescore_range(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct resco
     while (st == TC_OK) {
         long long done;
 
-        if ((st = rescore_page(conn, rs, &after, upto, r->batch, &n, err)) != TC_OK || n == 0)
+        if ((st = rescore_page(conn, rs, fresh, &after, upto, r->batch, &n, err)) != TC_OK ||
+            n == 0)
             break;
         done = add_done(r, n);
         if (job != 0)
@@ -854,10 +891,11 @@ rescore_claims(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct resc
                long long job, long long total, struct tc_error *err)
 {
     long long after, upto;
+    bool fresh = true;
     enum tc_status st = TC_OK;
 
     while (st == TC_OK && claim(r, &after, &upto))
-        st = rescore_range(conn, rs, r, after, upto, job, total, err);
+        st = rescore_range(conn, rs, r, &fresh, after, upto, job, total, err);
     return st;
 }
 
@@ -980,9 +1018,9 @@ rescore_all(struct tc_db_conn *conn, const struct tc_ruleset *rs, struct rescore
         *err = r->err;
         st = r->st;
     }
-    /* rows stored after the extent was read (they were scored on arrival too) */
+    /* rows stored after the extent was read (they were scored on arrival too: upserts) */
     if (st == TC_OK)
-        st = rescore_range(conn, rs, r, r->end, -1, job_id, total, err);
+        st = rescore_range(conn, rs, r, NULL, r->end, -1, job_id, total, err);
     if (st == TC_OK)
         st = tc_job_progress(conn, job_id, r->done, total > r->done ? total : r->done, err);
     session_end(conn, err->lang);

@@ -671,6 +671,61 @@ two_connections_share_a_rescore_and_score_each_group_once(void **state)
     tc_arena_destroy(jobs);
 }
 
+/* The stored scores of version 3, in one text (computed_at aside). */
+static const char sql_v3_scores[] =
+    "SELECT md5(string_agg(concat_ws('|', submission, eligible, gates, points, total, tiebreak,"
+    " norm_item, norm_id, ceiling, recommended, reasons, commune_era, commune_code, year), ','"
+    " ORDER BY submission)) FROM scores WHERE ruleset_version = 3";
+
+static void
+a_job_run_again_over_stored_scores_writes_the_same(void **state)
+{
+    struct fixture *f = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_arena *jobs = tc_arena_create(4096);
+    struct tc_job job;
+    long long job_id = 0;
+    const char *n_subs, *first;
+    char *v3 = strdup(f->rules_xml);
+
+    assert_non_null(v3);
+    memcpy(strstr(v3, "version=\"1\""), "version=\"3\"", 11);
+    assert_int_equal(tc_ruleset_install(f->conn, v3, strlen(v3), &err), TC_OK);
+    free(v3);
+    n_subs = scalar(f, "SELECT count(*) FROM submissions WHERE superseded_by IS NULL");
+    assert_int_equal(
+        tc_ruleset_activate(f->conn, "tt55-2023-project8-livelihood", 3, &job_id, &err), TC_OK);
+    assert_int_equal(tc_job_take(f->conn, "rescore", "test", jobs, &job, &err), TC_OK);
+    /* a version's first scoring: its batches go straight into scores */
+    assert_int_equal(tc_rescore_run(f->conn, &job, 2, &err), TC_OK);
+    first = scalar(f, sql_v3_scores);
+    assert_string_equal(scalar(f, "SELECT count(*) FROM scores WHERE ruleset_version = 3"), n_subs);
+    /* as after a crash half way: some scores written, some stale, some missing */
+    assert_int_equal(tc_db_exec_simple(f->conn,
+                                       "DELETE FROM scores WHERE ruleset_version = 3"
+                                       " AND submission % 3 = 0;"
+                                       "UPDATE scores SET total = 0, reasons = '{}'"
+                                       " WHERE ruleset_version = 3 AND submission % 3 = 1",
+                                       &err),
+                     TC_OK);
+    assert_string_not_equal(scalar(f, sql_v3_scores), first);
+    assert_int_equal(tc_job_enqueue(f->conn, "rescore",
+                                    "{\"ruleset_id\": \"tt55-2023-project8-livelihood\","
+                                    " \"version\": 3}",
+                                    &job_id, &err),
+                     TC_OK);
+    assert_int_equal(tc_job_take(f->conn, "rescore", "test", jobs, &job, &err), TC_OK);
+    /* the first batches meet stored scores: the job goes on by upserts, and fails nothing */
+    assert_int_equal(tc_rescore_run(f->conn, &job, 2, &err), TC_OK);
+    assert_string_equal(scalar(f, sql_v3_scores), first);
+    assert_string_equal(scalar(f, tc_arena_printf(f->arena,
+                                                  "SELECT concat_ws('|', state, result->>'scored')"
+                                                  " FROM jobs WHERE id = %lld",
+                                                  job_id)),
+                        tc_arena_printf(f->arena, "done|%s", n_subs));
+    tc_arena_destroy(jobs);
+}
+
 int
 main(void)
 {
@@ -690,6 +745,8 @@ main(void)
         cmocka_unit_test_setup_teardown(submissions_arrive_while_rescoring, per_test_setup,
                                         per_test_teardown),
         cmocka_unit_test_setup_teardown(two_connections_share_a_rescore_and_score_each_group_once,
+                                        per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(a_job_run_again_over_stored_scores_writes_the_same,
                                         per_test_setup, per_test_teardown),
     };
 
