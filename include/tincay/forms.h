@@ -55,6 +55,7 @@ struct tc_form_row {
     bool is_confidential, has_protected;
     size_t n_media;                        /* media files stored for this version */
     const char *created_at, *published_at; /* ISO 8601; published_at NULL for drafts */
+    bool scored; /* an active ruleset scores its submissions (rulesets, schema/006) */
 };
 
 /*

@@ -86,9 +86,13 @@ tc_spool_create(const char *data_dir, size_t max_file_bytes, size_t max_total_by
     spool->arena = arena;
     spool->max_file = max_file_bytes;
     spool->max_total = max_total_bytes;
-    if (make_dir(data_dir, err) != TC_OK || make_dir(spool->dir, err) != TC_OK)
-        return NULL;
+    /* made on first use: a request's spool is usually there already */
     spool->dirfd = open(spool->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (spool->dirfd < 0 && errno == ENOENT) {
+        if (make_dir(data_dir, err) != TC_OK || make_dir(spool->dir, err) != TC_OK)
+            return NULL;
+        spool->dirfd = open(spool->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
     if (spool->dirfd < 0) {
         tc_fail(err, TC_EINTERNAL, "could not open directory \"%s\"", spool->dir);
         tc_error_detail(err, "%s", strerror(errno));

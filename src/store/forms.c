@@ -38,8 +38,9 @@ tc_form_state_parse(const char *name, enum tc_form_state *out)
     "f.id, f.form_id, f.version, f.title, f.state, f.md5, f.sha256, f.is_confidential, "           \
     "f.has_protected, (SELECT count(*) FROM form_media m WHERE m.form = f.id), "                   \
     "to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                 \
-    "to_char(f.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-#define FORM_N_COLUMNS 12
+    "to_char(f.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "               \
+    "EXISTS (SELECT 1 FROM rulesets r WHERE r.form_id = f.form_id AND r.active)"
+#define FORM_N_COLUMNS 13
 
 static void
 copy_hex(char *out, size_t size, const char *hex)
@@ -66,6 +67,7 @@ copy_row(const struct tc_db_result *res, size_t i, bool with_xml, struct tc_aren
     out->n_media = (size_t)tc_db_int(res, i, 9, 0);
     out->created_at = tc_arena_strdup(arena, tc_db_value(res, i, 10));
     out->published_at = tc_arena_strdup(arena, tc_db_value(res, i, 11));
+    out->scored = tc_db_bool(res, i, 12);
     if (out->form_id == NULL || out->version == NULL || out->title == NULL ||
         out->created_at == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
