@@ -412,6 +412,13 @@ main(int argc, char **argv)
 
     if (sodium_init() < 0 || b.seconds <= 0 || mkdtemp(data_dir) == NULL)
         return 2;
+    /*
+     * pg_virtualenv's cluster is reached over loopback TCP with TLS on; a deployed tincay
+     * talks to its private cluster over a Unix socket, without TLS. Both sides of the
+     * comparison (pgbench and the server) go without TLS, unless the caller says otherwise.
+     */
+    setenv("PGSSLMODE", "disable", 0);
+    setenv("PGGSSENCMODE", "disable", 0);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     snprintf(b.base, sizeof(b.base), "http://127.0.0.1:%d", PORT);
     if (prepare(&b) != 0)
