@@ -7,7 +7,9 @@
 #include "http.h"
 #include "tincay/dashboard.h"
 #include "tincay/db.h"
+#include "tincay/forms.h"
 #include "tincay/password.h"
+#include "tincay/policy.h"
 #include "tincay/sessions.h"
 #include "tincay/strbuf.h"
 #include "tincay/units.h"
@@ -120,6 +122,46 @@ home_cards(struct tc_page *p, struct tc_db_conn *conn, struct tc_error *err)
     return TC_OK;
 }
 
+/*
+ * The forms this user may fill in the browser (/fill/<form_id>, the latest published
+ * version of each): surveys for those who may submit, the case intake for a unit's hosts.
+ */
+static enum tc_status
+fill_links(struct tc_page *p, struct tc_db_conn *conn, struct tc_error *err)
+{
+    const struct tc_forms_filter published = {.published_only = true};
+    struct tc_form_row *rows;
+    size_t n = 0, shown = 0;
+    enum tc_status st = tc_forms_list(conn, &published, tc_req_arena(p->req), &rows, &n, err);
+
+    for (size_t i = 0; st == TC_OK && i < n; i++) {
+        enum tc_scope scope = tc_policy_scope(
+            p->who->role, rows[i].is_confidential ? TC_ACT_CASE_CREATE : TC_ACT_SUBMISSION_CREATE);
+        struct tc_strbuf href = TC_STRBUF_INIT(4096);
+
+        /* newest first within a form id: only its first row */
+        if ((i > 0 && strcmp(rows[i].form_id, rows[i - 1].form_id) == 0) ||
+            scope == TC_SCOPE_DENIED || (scope == TC_SCOPE_UNIT && p->who->unit_id == 0))
+            continue;
+        if (shown++ == 0) {
+            tc_html_raw(p->out, "<h2>");
+            tc_html_text(p->out, tc_tr(p->lang, "Fill a form in this browser"));
+            tc_html_raw(p->out, "</h2><ul class=\"fill-links\">");
+        }
+        tc_strbuf_appends(&href, "/fill/");
+        tc_strbuf_append_url_escaped(&href, rows[i].form_id);
+        tc_html_raw(p->out, "<li><a");
+        tc_html_url_attr(p->out, "href", tc_strbuf_failed(&href) ? "/home" : tc_strbuf_str(&href));
+        tc_html_raw(p->out, ">");
+        tc_html_text(p->out, rows[i].title[0] != '\0' ? rows[i].title : rows[i].form_id);
+        tc_html_raw(p->out, "</a></li>");
+        tc_strbuf_cleanup(&href);
+    }
+    if (shown > 0)
+        tc_html_raw(p->out, "</ul>");
+    return st;
+}
+
 enum tc_status
 tc_page_home(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
 {
@@ -148,6 +190,10 @@ tc_page_home(struct tc_request *req, struct tc_response *resp, struct tc_error *
         tc_html_raw(p.out, "<p>");
         tc_html_text(p.out, tc_tr(p.lang, "Nothing needs your attention now."));
         tc_html_raw(p.out, "</p>");
+    }
+    if ((st = fill_links(&p, conn, err)) != TC_OK) {
+        tc_strbuf_reset(p.out);
+        return st;
     }
     tc_page_end(&p);
     return tc_page_finish(&p, err);

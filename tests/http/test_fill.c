@@ -3,7 +3,8 @@
  * Web Forms files (content types, immutable caching, gzip by negotiation, nothing else
  * served), the fill page (login, permission, unknown and draft forms, its CSP with a fresh
  * nonce, the CSRF token of the session, escaping) and the form XML and media it hands to
- * the bundle (exact stored bytes, pinned version, inert media).
+ * the bundle (exact stored bytes, pinned version, inert media); the home page's links to
+ * the forms a user may fill.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -414,6 +415,29 @@ the_page_needs_a_login_and_the_right_to_submit(void **state)
     tc_test_reply_free(&r);
 }
 
+static void
+the_home_page_links_the_forms_one_may_fill(void **state)
+{
+    struct env *env = *state;
+    struct tc_test_reply r;
+    const char *body;
+
+    get_as(env, env->collector, "/home", NULL, &r);
+    tc_test_expect(&r, 200);
+    body = tc_strbuf_str(&r.body);
+    assert_non_null(strstr(body, "<ul class=\"fill-links\">"));
+    assert_non_null(strstr(body, "<a href=\"/fill/market_group\">Phiên chợ</a>"));
+    assert_non_null(strstr(body, "<a href=\"/fill/escaped\">Tổ &lt;b&gt;"));
+    assert_null(strstr(body, "/fill/draft_only")); /* not published */
+    tc_test_reply_free(&r);
+
+    /* a viewer may fill nothing: no list */
+    get_as(env, env->viewer, "/home", NULL, &r);
+    tc_test_expect(&r, 200);
+    assert_null(strstr(tc_strbuf_str(&r.body), "/fill/"));
+    tc_test_reply_free(&r);
+}
+
 /* ---- what the bundle fetches ---- */
 
 static void
@@ -473,6 +497,7 @@ main(void)
         cmocka_unit_test(the_page_carries_the_bundle_csrf_and_a_fresh_nonce),
         cmocka_unit_test(the_page_escapes_the_title),
         cmocka_unit_test(the_page_needs_a_login_and_the_right_to_submit),
+        cmocka_unit_test(the_home_page_links_the_forms_one_may_fill),
         cmocka_unit_test(the_form_xml_is_the_stored_bytes_of_the_version),
         cmocka_unit_test(media_are_served_inert),
     };
