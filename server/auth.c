@@ -611,7 +611,8 @@ open_session_keys(struct tc_db_conn *conn, const struct tc_auth *auth, const cha
                   const struct tc_user *user, const char *password, size_t password_len,
                   struct tc_error *err)
 {
-    const struct tc_vault_kdf kdf = {.gate = auth->gate, .cost = auth->cost};
+    /* the password passed the gate: the unit keys go before new logins */
+    const struct tc_vault_kdf kdf = {.gate = auth->gate, .cost = auth->cost, .next = true};
     struct tc_error ignored = TC_ERROR_INIT(err->lang);
     enum tc_status st;
 

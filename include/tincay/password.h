@@ -45,6 +45,14 @@ void tc_password_gate_destroy(struct tc_password_gate *gate); /* accepts NULL */
  * the gate's wait; TC_EBUSY when none frees up. Every TC_OK is paired with _leave.
  */
 enum tc_status tc_password_gate_enter(struct tc_password_gate *gate, struct tc_error *err);
+
+/*
+ * As _enter, for a later hash of an act that has passed the gate once already (a host's
+ * login: the unit keys after the password): it goes before every caller of _enter, so
+ * that an act once begun is seldom turned away half done, nor made to queue again behind
+ * new ones. Still never more hashes at once than slots.
+ */
+enum tc_status tc_password_gate_enter_next(struct tc_password_gate *gate, struct tc_error *err);
 void tc_password_gate_leave(struct tc_password_gate *gate);
 
 /*

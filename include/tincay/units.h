@@ -27,6 +27,7 @@ struct tc_db_conn;
 struct tc_vault_kdf {
     struct tc_password_gate *gate;
     enum tc_password_cost cost; /* of new wraps; opening follows each wrap's stored costs */
+    bool next; /* the act passed the gate already (a login): tc_password_gate_enter_next */
 };
 
 #define TC_INVITATION_SECRET_MAX 44     /* 32 random bytes in base64url, and the NUL */

@@ -206,8 +206,8 @@ wrap_under_password(const struct tc_vault_kdf *kdf, const char *password, size_t
     enum tc_status st;
 
     kdf_new(kdf, p);
-    if ((st = tc_kdf_password(kdf->gate, password, len, p->salt, p->ops, p->mem, key, err)) !=
-        TC_OK)
+    if ((st = tc_kdf_password(kdf->gate, kdf->next, password, len, p->salt, p->ops, p->mem, key,
+                              err)) != TC_OK)
         return st;
     tc_secret_wrap(key, ad, secret, wrapped);
     sodium_memzero(key, sizeof(key));
@@ -224,8 +224,8 @@ unwrap_under_password(const struct tc_vault_kdf *kdf, const char *password, size
     enum tc_status st;
     int rc;
 
-    if ((st = tc_kdf_password(kdf->gate, password, len, p->salt, p->ops, p->mem, key, err)) !=
-        TC_OK)
+    if ((st = tc_kdf_password(kdf->gate, kdf->next, password, len, p->salt, p->ops, p->mem, key,
+                              err)) != TC_OK)
         return st;
     rc = tc_secret_unwrap(key, ad, wrapped, wrapped_len, secret);
     sodium_memzero(key, sizeof(key));

@@ -20,6 +20,7 @@ struct tc_password_gate {
     pthread_mutex_t lock;
     pthread_cond_t freed;
     unsigned int free_slots;
+    unsigned int next_waiting; /* callers of _enter_next waiting: they go first */
     unsigned int wait_ms;
     unsigned long long opslimit;
     size_t memlimit;
@@ -107,8 +108,15 @@ tc_password_gate_destroy(struct tc_password_gate *gate)
     free(gate);
 }
 
-enum tc_status
-tc_password_gate_enter(struct tc_password_gate *gate, struct tc_error *err)
+/* A slot for the caller: free, and not owed to a caller of _enter_next (unless it is one). */
+static bool
+slot_for(const struct tc_password_gate *gate, bool next)
+{
+    return gate->free_slots > (next ? 0 : gate->next_waiting);
+}
+
+static enum tc_status
+enter(struct tc_password_gate *gate, bool next, struct tc_error *err)
 {
     struct timespec deadline;
     bool got = false;
@@ -116,9 +124,11 @@ tc_password_gate_enter(struct tc_password_gate *gate, struct tc_error *err)
 
     deadline = tc_sync_deadline(gate->wait_ms);
     pthread_mutex_lock(&gate->lock);
-    while (gate->free_slots == 0 && rc != ETIMEDOUT)
+    gate->next_waiting += next;
+    while (!slot_for(gate, next) && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&gate->freed, &gate->lock, &deadline);
-    if (gate->free_slots > 0) {
+    gate->next_waiting -= next;
+    if (slot_for(gate, next)) {
         gate->free_slots--;
         got = true;
     }
@@ -126,12 +136,25 @@ tc_password_gate_enter(struct tc_password_gate *gate, struct tc_error *err)
     return got ? TC_OK : tc_fail(err, TC_EBUSY, "too many logins at once; try again shortly");
 }
 
+enum tc_status
+tc_password_gate_enter(struct tc_password_gate *gate, struct tc_error *err)
+{
+    return enter(gate, false, err);
+}
+
+enum tc_status
+tc_password_gate_enter_next(struct tc_password_gate *gate, struct tc_error *err)
+{
+    return enter(gate, true, err);
+}
+
 void
 tc_password_gate_leave(struct tc_password_gate *gate)
 {
     pthread_mutex_lock(&gate->lock);
     gate->free_slots++;
-    pthread_cond_signal(&gate->freed);
+    /* every waiter looks: the slot may be owed to a caller of _enter_next */
+    pthread_cond_broadcast(&gate->freed);
     pthread_mutex_unlock(&gate->lock);
 }
 

@@ -208,7 +208,7 @@ tc_secret_unwrap(const unsigned char key[32], const struct tc_ad *ad, const unsi
 }
 
 enum tc_status
-tc_kdf_password(struct tc_password_gate *gate, const char *password, size_t len,
+tc_kdf_password(struct tc_password_gate *gate, bool next, const char *password, size_t len,
                 const unsigned char salt[TC_KDF_SALT_BYTES], unsigned long long opslimit,
                 size_t memlimit, unsigned char key[32], struct tc_error *err)
 {
@@ -220,7 +220,8 @@ tc_kdf_password(struct tc_password_gate *gate, const char *password, size_t len,
     if (opslimit < crypto_pwhash_OPSLIMIT_MIN || opslimit > crypto_pwhash_OPSLIMIT_MAX ||
         memlimit < crypto_pwhash_MEMLIMIT_MIN || memlimit > crypto_pwhash_MEMLIMIT_SENSITIVE)
         return tc_fail(err, TC_EINTERNAL, "stored key derivation costs are out of range");
-    if ((st = tc_password_gate_enter(gate, err)) != TC_OK)
+    if ((st = next ? tc_password_gate_enter_next(gate, err) : tc_password_gate_enter(gate, err)) !=
+        TC_OK)
         return st;
     rc = crypto_pwhash(key, 32, password, len, salt, opslimit, memlimit,
                        crypto_pwhash_ALG_ARGON2ID13);

@@ -52,10 +52,11 @@ int tc_secret_unwrap(const unsigned char key[32], const struct tc_ad *ad,
 
 /*
  * Argon2id key from a password (or invitation secret) with the given salt and costs,
- * through `gate` (TC_EBUSY when full). The caller wipes `key`.
+ * through `gate` (TC_EBUSY when full; `next`: by tc_password_gate_enter_next). The caller
+ * wipes `key`.
  */
-enum tc_status tc_kdf_password(struct tc_password_gate *gate, const char *password, size_t len,
-                               const unsigned char salt[TC_KDF_SALT_BYTES],
+enum tc_status tc_kdf_password(struct tc_password_gate *gate, bool next, const char *password,
+                               size_t len, const unsigned char salt[TC_KDF_SALT_BYTES],
                                unsigned long long opslimit, size_t memlimit, unsigned char key[32],
                                struct tc_error *err);
 

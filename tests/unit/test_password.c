@@ -1,6 +1,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -148,6 +149,62 @@ full_gate_is_busy(void **state)
     tc_password_gate_destroy(gate);
 }
 
+struct taker {
+    struct tc_password_gate *gate;
+    bool next;
+    char name;
+    pthread_mutex_t *lock;
+    char *order; /* names in the order they got a slot */
+    enum tc_status st;
+};
+
+static void *
+take_then_leave(void *ptr)
+{
+    struct taker *t = ptr;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = 50 * 1000000L};
+
+    t->st = t->next ? tc_password_gate_enter_next(t->gate, &err)
+                    : tc_password_gate_enter(t->gate, &err);
+    if (t->st != TC_OK)
+        return NULL;
+    pthread_mutex_lock(t->lock);
+    t->order[strlen(t->order)] = t->name;
+    pthread_mutex_unlock(t->lock);
+    nanosleep(&ts, NULL);
+    tc_password_gate_leave(t->gate);
+    return NULL;
+}
+
+/* The second hash of a login goes before logins that have not started, whoever came first. */
+static void
+a_begun_act_goes_first(void **state)
+{
+    struct tc_password_gate *gate = gate_of(1, 5000, TC_PASSWORD_MINIMUM);
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    char order[4] = "";
+    struct taker fresh = {gate, false, 'f', &lock, order, TC_EINTERNAL};
+    struct taker begun = {gate, true, 'b', &lock, order, TC_EINTERNAL};
+    pthread_t a, b;
+
+    (void)state;
+    assert_int_equal(tc_password_gate_enter(gate, &err), TC_OK);
+    assert_int_equal(pthread_create(&a, NULL, take_then_leave, &fresh), 0);
+    nanosleep(&ts, NULL); /* the new login waits first */
+    assert_int_equal(pthread_create(&b, NULL, take_then_leave, &begun), 0);
+    nanosleep(&ts, NULL);
+    tc_password_gate_leave(gate);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    assert_int_equal(fresh.st, TC_OK);
+    assert_int_equal(begun.st, TC_OK);
+    assert_string_equal(order, "bf");
+    tc_password_gate_destroy(gate);
+}
+
 static void
 generated_passwords_are_readable_and_differ(void **state)
 {
@@ -177,6 +234,7 @@ main(void)
         cmocka_unit_test(short_or_huge_passwords_are_refused),
         cmocka_unit_test(weaker_hash_needs_rehash),
         cmocka_unit_test(full_gate_is_busy),
+        cmocka_unit_test(a_begun_act_goes_first),
         cmocka_unit_test(generated_passwords_are_readable_and_differ),
     };
 
