@@ -38,7 +38,8 @@ function(tc_webforms data_c entry_c)
     endif()
     set(src ${PROJECT_SOURCE_DIR}/web/webforms)
     set(work ${CMAKE_BINARY_DIR}/webforms)
-    set(sources ${src}/vite.config.js ${src}/odk-styles.js ${src}/compress.mjs)
+    set(sources ${src}/vite.config.js ${src}/odk-styles.js ${src}/ui-text.js ${src}/compress.mjs)
+    set(app_sources ${src}/src/main.js ${src}/src/ui-text.js)
     file(MAKE_DIRECTORY ${work}/src)
     add_custom_command(OUTPUT ${work}/npm-ci.stamp
         COMMAND ${CMAKE_COMMAND} -E copy_if_different ${src}/package.json ${src}/package-lock.json
@@ -51,12 +52,12 @@ function(tc_webforms data_c entry_c)
         VERBATIM)
     add_custom_command(OUTPUT ${data_c} ${entry_c}
         COMMAND ${CMAKE_COMMAND} -E copy_if_different ${sources} ${work}
-        COMMAND ${CMAKE_COMMAND} -E copy_if_different ${src}/src/main.js ${work}/src
+        COMMAND ${CMAKE_COMMAND} -E copy_if_different ${app_sources} ${work}/src
         COMMAND ${CMAKE_COMMAND} -E env TC_WEBFORMS_OUT_DIR=${work}/dist
                 ${TC_NPM} run build --silent
         COMMAND ${CMAKE_COMMAND} -DDIST=${work}/dist -DDATA=${data_c} -DENTRY=${entry_c}
                 -P ${PROJECT_SOURCE_DIR}/cmake/WebformsEmbed.cmake
-        DEPENDS ${work}/npm-ci.stamp ${sources} ${src}/src/main.js
+        DEPENDS ${work}/npm-ci.stamp ${sources} ${app_sources}
                 ${PROJECT_SOURCE_DIR}/cmake/WebformsEmbed.cmake ${PROJECT_SOURCE_DIR}/cmake/Embed.cmake
         WORKING_DIRECTORY ${work}
         COMMENT "Building ODK Web Forms (vite) and embedding it"

@@ -2,7 +2,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "auth.h"
@@ -107,6 +109,49 @@ append_head(struct tc_strbuf *sb, enum tc_lang lang, const struct tc_form_row *r
                       nonce, tc_webforms_entry_css, tc_webforms_entry_js, nonce);
 }
 
+/*
+ * ODK Web Forms' own interface text, as its bundle has it (trimmed): the build turns each
+ * into a lookup of this page's translations (web/webforms/ui-text.js lists the same).
+ */
+static const char *const ui_text[] = {
+    TC_N_("Send"),
+    TC_N_("Add"),
+    TC_N_("Remove"),
+    TC_N_("Okay"),
+    TC_N_("Cancel"),
+    TC_N_("Repeat Item"),
+    TC_N_("Powered by"),
+    TC_N_("change language"),
+    TC_N_("1 question with error."),
+    TC_N_("%d questions with errors."),
+    TC_N_("Condition not satisfied: required"),
+    TC_N_("Condition not satisfied: constraint"),
+    TC_N_("An error occurred while loading this form"),
+    TC_N_("Technical error details"),
+    TC_N_("Take picture"),
+    TC_N_("Choose image"),
+    TC_N_("Get location"),
+    TC_N_("Finding your location"),
+    TC_N_("Save location"),
+    TC_N_("Try again"),
+};
+
+/* data-ui: {"English text": "translation", ...} in the page's language ("{}" on failure). */
+static void
+append_ui_text(struct tc_strbuf *sb, enum tc_lang lang)
+{
+    json_t *map = json_object();
+    char *text = NULL;
+
+    for (size_t i = 0; map != NULL && i < sizeof(ui_text) / sizeof(ui_text[0]); i++)
+        json_object_set_new(map, ui_text[i], json_string(tc_tr(lang, ui_text[i])));
+    if (map != NULL)
+        text = json_dumps(map, JSON_COMPACT);
+    append_attr(sb, "data-ui", text != NULL ? text : "{}");
+    free(text);
+    json_decref(map);
+}
+
 static void
 append_body(struct tc_strbuf *sb, enum tc_lang lang, const struct tc_form_row *row)
 {
@@ -124,7 +169,9 @@ append_body(struct tc_strbuf *sb, enum tc_lang lang, const struct tc_form_row *r
     append_form_url(sb, row, "form.xml");
     tc_strbuf_appends(sb, "\" data-media-url=\"");
     append_form_url(sb, row, "media");
-    tc_strbuf_appends(sb, "\" data-submission-url=\"/submission\"></div>\n<noscript><p "
+    tc_strbuf_appends(sb, "\" data-submission-url=\"/submission\"");
+    append_ui_text(sb, lang);
+    tc_strbuf_appends(sb, "></div>\n<noscript><p "
                           "class=\"fill-status\">");
     tc_strbuf_append_html_escaped(
         sb, tc_tr(lang, "Filling a form in the browser needs JavaScript. ODK Collect works "

@@ -203,7 +203,9 @@ async function fillAndSend(formId, shot) {
     await answer(page, left[0]);
   }
   assert.deepEqual(await unanswered(page), []);
-  await page.getByRole('button', { name: 'Send' }).click();
+  /* the page is in Vietnamese (the collector's default): so is Web Forms' own button */
+  assert.equal(await page.getByRole('button', { name: 'Send' }).count(), 0);
+  await page.getByRole('button', { name: 'Gửi' }).click();
   await page.waitForSelector('#fill-status[data-state=sent], #fill-status[data-state=error]');
   const result = {
     state: await page.getAttribute('#fill-status', 'data-state'),
@@ -245,6 +247,30 @@ test('a collector fills the livelihood survey in the browser and it is stored', 
   );
   /* The respondent's name is personal: sealed with the XML, nowhere in plain text. */
   assert.equal(row, `${LOGIN}|${GROUP_NAME}|14|tht|t|t|f`);
+});
+
+test('the form and Web Forms\' own text follow the page\'s language', async () => {
+  const page = await loggedIn();
+  /* the language chosen on any page (here the home page's switch) is the account's */
+  await page.goto(`${server.url}/home?lang=en`);
+  await page.goto(`${server.url}/fill/livelihood_needs`);
+  await page.waitForSelector('#odk-form[data-ready=true] .question-container');
+  /* the form's English translation, though Vietnamese is its default */
+  await page.getByText('Full name of the collector').first().waitFor();
+  assert.equal(await page.getByText('Họ và tên cán bộ khảo sát').count(), 0);
+  assert.equal(await page.getByRole('button', { name: 'Send' }).count(), 1);
+  assert.equal(await page.getByRole('button', { name: 'Gửi' }).count(), 0);
+
+  await page.goto(`${server.url}/home?lang=vi`);
+  await page.goto(`${server.url}/fill/livelihood_needs`);
+  await page.waitForSelector('#odk-form[data-ready=true] .question-container');
+  await page.getByText('Họ và tên cán bộ khảo sát').first().waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Gửi' }).count(), 1);
+  /* sending it empty: the count of questions with errors, in Vietnamese */
+  await page.getByRole('button', { name: 'Gửi' }).click();
+  await page.getByText(/^\d+ câu hỏi có lỗi\.$/).first().waitFor();
+  assert.equal(await page.getByText(/questions? with errors?/).count(), 0);
+  await page.close();
 });
 
 test('a cookie-authenticated POST /submission needs the CSRF token', async () => {

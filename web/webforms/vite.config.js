@@ -6,10 +6,12 @@
  * admits no inline style without its nonce, so the <style> elements that the published
  * package would inject at run time without one (its component CSS, and the reset styles of
  * its Vue plugin) are moved into the emitted style sheet here; PrimeVue's own theme styles
- * carry the page's nonce (src/main.js).
+ * carry the page's nonce (src/main.js). The package's interface literals become lookups of
+ * the page's translations (ui-text.js).
  */
 import { defineConfig } from 'vite';
 import { odkStylesToFiles } from './odk-styles.js';
+import { translatableUiText } from './ui-text.js';
 
 export default defineConfig({
   base: '/static/webforms/',
@@ -33,5 +35,5 @@ export default defineConfig({
       },
     },
   },
-  plugins: [odkStylesToFiles()],
+  plugins: [translatableUiText(), odkStylesToFiles()],
 });

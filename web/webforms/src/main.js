@@ -4,8 +4,11 @@
  * the form's XML, of its media and of tincay's OpenRosa submission endpoint (the status
  * line's data-text-* attributes hold the messages in the page's language); the CSRF token
  * of the session in <meta name="csrf-token">, and the nonce that the Content-Security-Policy
- * admits for <style> elements in <meta property="csp-nonce">. Nothing runs inline.
+ * admits for <style> elements in <meta property="csp-nonce">. Nothing runs inline. The form
+ * opens in the page's language when it has it; the package's own interface text is
+ * translated through src/ui-text.js.
  */
+import './ui-text.js'; /* first: the package's literals look their translations up */
 import { createApp, h } from 'vue';
 import { OdkWebForm, POST_SUBMIT__NEW_INSTANCE, webFormsPlugin } from '@getodk/web-forms';
 
@@ -75,13 +78,32 @@ async function submit(payload, callback) {
   callback({ status: 'failure' });
 }
 
+/*
+ * The form opens in the page's language when it has that translation ("Tiếng Việt (vi)",
+ * "English (en)", or the bare code): it becomes the default one. Otherwise unchanged.
+ */
+function inPageLanguage(formXml) {
+  const code = document.documentElement.lang;
+  const doc = new DOMParser().parseFromString(formXml, 'application/xml');
+  if (!code || doc.getElementsByTagName('parsererror').length > 0) return formXml;
+  const translations = [...doc.getElementsByTagNameNS('*', 'translation')];
+  const wanted = translations.find((t) => {
+    const lang = (t.getAttribute('lang') ?? '').trim().toLowerCase();
+    return lang === code || lang.endsWith(`(${code})`);
+  });
+  if (wanted === undefined || wanted.hasAttribute('default')) return formXml;
+  translations.forEach((t) => t.removeAttribute('default'));
+  wanted.setAttribute('default', 'true()');
+  return new XMLSerializer().serializeToString(doc);
+}
+
 async function start() {
   const response = await fetch(root.dataset.formUrl, { credentials: 'same-origin' });
   if (!response.ok) {
     say('error', `${text.noForm} (HTTP ${response.status})`);
     return;
   }
-  const formXml = await response.text();
+  const formXml = inPageLanguage(await response.text());
   const app = createApp({
     render: () => h(OdkWebForm, { formXml, fetchFormAttachment, onSubmit: submit }),
   });
