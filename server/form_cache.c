@@ -11,6 +11,7 @@
 struct entry {
     long long id;
     char sha256[65];
+    size_t n_media; /* a published version may gain media files (not change them) */
     struct tc_form_model *model;
 };
 
@@ -53,7 +54,8 @@ static const struct tc_form_model *
 find(const struct tc_form_cache *c, const struct tc_form_row *row)
 {
     for (size_t i = 0; i < c->n; i++)
-        if (c->entries[i].id == row->id && strcmp(c->entries[i].sha256, row->sha256) == 0)
+        if (c->entries[i].id == row->id && c->entries[i].n_media == row->n_media &&
+            strcmp(c->entries[i].sha256, row->sha256) == 0)
             return c->entries[i].model;
     return NULL;
 }
@@ -70,6 +72,7 @@ keep(struct tc_form_cache *c, const struct tc_form_row *row, struct tc_form_mode
         struct entry *e = &c->entries[c->n++];
 
         e->id = row->id;
+        e->n_media = row->n_media;
         memcpy(e->sha256, row->sha256, sizeof(e->sha256));
         e->model = model;
         *kept = model;
@@ -93,9 +96,9 @@ tc_form_cache_find(struct tc_form_cache *c, const struct tc_form_row *row)
 }
 
 enum tc_status
-tc_form_cache_get(struct tc_form_cache *c, const struct tc_form_row *row,
-                  const struct tc_form_model **model_out, struct tc_form_model **owned_out,
-                  struct tc_error *err)
+tc_form_cache_get(struct tc_form_cache *c, const struct tc_form_row *row, tc_form_media_fn media,
+                  void *media_ctx, const struct tc_form_model **model_out,
+                  struct tc_form_model **owned_out, struct tc_error *err)
 {
     struct tc_form_model *model = NULL;
     const struct tc_form_model *kept = NULL;
@@ -111,7 +114,8 @@ tc_form_cache_get(struct tc_form_cache *c, const struct tc_form_row *row,
             return TC_OK;
         }
     }
-    if ((st = tc_form_load((const char *)row->xml, row->xml_len, &model, err)) != TC_OK)
+    if ((st = tc_form_load_with_media((const char *)row->xml, row->xml_len, media, media_ctx,
+                                      &model, err)) != TC_OK)
         return st;
     if (c != NULL && row->state != TC_FORM_DRAFT && keep(c, row, model, &kept)) {
         *model_out = kept;
@@ -125,4 +129,25 @@ tc_form_cache_get(struct tc_form_cache *c, const struct tc_form_row *row,
     *model_out = model;
     *owned_out = model;
     return TC_OK;
+}
+
+enum tc_status
+tc_form_stored_media(void *ctx, const char *name, const unsigned char **bytes, size_t *len,
+                     struct tc_error *err)
+{
+    const struct tc_stored_media *sm = ctx;
+    struct tc_form_media m;
+    enum tc_status st = tc_forms_media_get(sm->conn, sm->form, name, sm->arena, &m, err);
+
+    *bytes = NULL;
+    *len = 0;
+    if (st == TC_ENOTFOUND) {
+        tc_error_clear(err);
+        return TC_OK;
+    }
+    if (st == TC_OK) {
+        *bytes = m.bytes;
+        *len = m.size;
+    }
+    return st;
 }

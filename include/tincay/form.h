@@ -118,6 +118,26 @@ void tc_xml_init(void);
 enum tc_status tc_form_load(const char *xml, size_t len, struct tc_form_model **out,
                             struct tc_error *err);
 
+/*
+ * The bytes of media file `name` of the form being loaded: *bytes NULL (and TC_OK) when it
+ * has none. They need only last until tc_form_load_with_media returns.
+ */
+typedef enum tc_status (*tc_form_media_fn)(void *ctx, const char *name, const unsigned char **bytes,
+                                           size_t *len, struct tc_error *err);
+
+/*
+ * tc_form_load, with its external instances (<instance src="jr://file-csv/x.csv"> and
+ * jr://file/x.xml) read from the form's media through `media` (NULL: none), so that they
+ * take part in validation as on the phone: the choices of itemsets over them, and
+ * instance('x') in relevance, constraints and calculations. A CSV becomes <root> with an
+ * <item> per row and a child per column of the header row. A file missing or unreadable
+ * leaves its instance out (its choices are then not checked); a failing `media` fails
+ * the load with its status.
+ */
+enum tc_status tc_form_load_with_media(const char *xml, size_t len, tc_form_media_fn media,
+                                       void *media_ctx, struct tc_form_model **out,
+                                       struct tc_error *err);
+
 /* Accepts NULL. */
 void tc_form_model_free(struct tc_form_model *model);
 

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "auth.h"
+#include "form_cache.h"
 #include "handlers/protect.h"
 #include "http.h"
 #include "json_body.h"
@@ -239,7 +240,9 @@ parse_case_xml(struct tc_db_conn *conn, const char *form_id, const unsigned char
 
     if ((st = tc_forms_latest(conn, form_id, arena, &row, err)) != TC_OK)
         return st;
-    if ((st = tc_form_load((const char *)row.xml, row.xml_len, &model, err)) != TC_OK)
+    if ((st = tc_form_load_with_media((const char *)row.xml, row.xml_len, tc_form_stored_media,
+                                      &(struct tc_stored_media){conn, row.id, arena}, &model,
+                                      err)) != TC_OK)
         return st;
     if (tc_arena_defer(arena, free_model, model) != 0) {
         tc_form_model_free(model);
@@ -684,7 +687,9 @@ file_xml(struct tc_request *req, const struct tc_principal *who, const char *xml
     if ((st = tc_submission_parse(xml, len, NULL, tc_req_lang(req), arena, &env, err)) != TC_OK ||
         (st = case_form(conn, env, arena, &row, err)) != TC_OK)
         return st;
-    if ((st = tc_form_load((const char *)row.xml, row.xml_len, &model, err)) != TC_OK)
+    if ((st = tc_form_load_with_media((const char *)row.xml, row.xml_len, tc_form_stored_media,
+                                      &(struct tc_stored_media){conn, row.id, arena}, &model,
+                                      err)) != TC_OK)
         return st == TC_ENOMEM ? st : TC_EINTERNAL;
     st = tc_submission_parse(xml, len, model, tc_req_lang(req), arena, &sub, err);
     if (st == TC_OK)

@@ -593,7 +593,9 @@ choose_model(void *ctx, const struct tc_submission *env, const struct tc_form_mo
     /* Not kept yet: the XML is fetched only now, to load the model once. */
     if ((st = tc_forms_get_by_id(c->conn, c->row.id, tc_req_arena(c->req), &full, err)) != TC_OK)
         return st;
-    st = tc_form_cache_get(cache, &full, model, &c->owned, err);
+    st = tc_form_cache_get(cache, &full, tc_form_stored_media,
+                           &(struct tc_stored_media){c->conn, full.id, tc_req_arena(c->req)}, model,
+                           &c->owned, err);
     if (st != TC_OK) {
         tc_error_detail(err, "stored form \"%s\" does not load", c->row.form_id);
         return st == TC_ENOMEM ? st : TC_EINTERNAL;

@@ -111,6 +111,15 @@ struct tc_xpath_env {
     xmlNodePtr current;           /* current(): the node an expression is evaluated at */
     bool dates_as_numbers;        /* date(), today(), now(), date-time() give days, not strings */
     struct tc_xpath_cache *cache; /* may be NULL: every expression and regex compiled anew */
+    /*
+     * The evaluated document (NULL: none), into which instance('x') copies the secondary
+     * instance on first use, beside its root element, under `copies`. libxml2 evaluates an
+     * absolute path inside a predicate against the document of the predicate's node: in a
+     * copy, `instance('v')/root/item[commune = /data/commune]` sees /data of the submission,
+     * as ODK does; in the model's shared document it would see nothing.
+     */
+    xmlDocPtr into;
+    xmlNodePtr copies;
 };
 
 /*

@@ -749,7 +749,8 @@ validate(struct validator *v, xmlDocPtr doc, xmlNodePtr root)
                                    .arena = v->arena,
                                    .now = time(NULL),
                                    .lang_index = tc_form_lang_index(m, v->lang),
-                                   .cache = tc_xpath_cache_new()};
+                                   .cache = tc_xpath_cache_new(),
+                                   .into = doc};
     v->seen = tc_arena_calloc(v->arena, m->n_fields + 1, sizeof(*v->seen));
     top.path = top.ipath = tc_arena_printf(v->arena, "/%s", tc_local_name(root));
     if (values == NULL || v->seen == NULL || top.path == NULL || v->env.cache == NULL ||

@@ -9,6 +9,7 @@
 #include <libxml/tree.h>
 
 #include "form/form_internal.h"
+#include "tincay/csv.h"
 #include "tincay/form.h"
 
 #define TC_NS_URI  "urn:tincay:xforms"
@@ -25,6 +26,8 @@ struct loader {
     xmlNodePtr *nodes;
     size_t cap_fields, cap_nodes, n_nodes, cap_media, cap_itext, cap_langs, cap_ns;
     xmlHashTablePtr by_path, by_itext, by_media; /* key → index + 1, for linear-time loads */
+    tc_form_media_fn media;                      /* external instances' files, or NULL */
+    void *media_ctx;
 };
 
 static bool
@@ -864,27 +867,128 @@ drop_default_ns(xmlNodePtr n)
     }
 }
 
+/* <instances>, the root of the secondary instances' document, made on first use. */
+static xmlNodePtr
+secondary_root(struct tc_form_model *m)
+{
+    xmlNodePtr root;
+
+    if (m->secondary != NULL)
+        return xmlDocGetRootElement(m->secondary);
+    if ((m->secondary = xmlNewDoc(X("1.0"))) == NULL ||
+        (root = xmlNewDocNode(m->secondary, NULL, X("instances"), NULL)) == NULL)
+        return NULL;
+    xmlDocSetRootElement(m->secondary, root);
+    return root;
+}
+
+/*
+ * A CSV file as ODK Collect reads one into an instance: <root>, an <item> per row, a child
+ * per column named by the header row (columns whose names are not XML names are left out).
+ */
+static bool
+csv_into(xmlNodePtr inst, const unsigned char *bytes, size_t len, struct tc_arena *arena)
+{
+    char *text = tc_arena_alloc(arena, len + 1);
+    struct tc_error ignored = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_csv_row *rows;
+    size_t n = 0;
+    xmlNodePtr root;
+
+    if (text == NULL)
+        return false;
+    memcpy(text, bytes, len);
+    text[len] = '\0';
+    if (tc_csv_parse(text, len, "csv", arena, &rows, &n, &ignored) != TC_OK || n == 0)
+        return false;
+    if ((root = xmlNewChild(inst, NULL, X("root"), NULL)) == NULL)
+        return false;
+    for (size_t r = 1; r < n; r++) {
+        xmlNodePtr item = xmlNewChild(root, NULL, X("item"), NULL);
+
+        for (size_t c = 0; item != NULL && c < rows[0].n && c < rows[r].n; c++)
+            if (xmlValidateNCName(X(rows[0].fields[c]), 0) == 0 &&
+                xmlNewTextChild(item, NULL, X(rows[0].fields[c]), X(rows[r].fields[c])) == NULL)
+                return false;
+        if (item == NULL)
+            return false;
+    }
+    return true;
+}
+
+/* An XML file's root element, copied under `inst` (parsed as safely as submissions). */
+static bool
+xml_into(xmlNodePtr inst, const unsigned char *bytes, size_t len)
+{
+    struct tc_xml_fault fault;
+    xmlDocPtr doc = tc_xml_parse((const char *)bytes, len, "instance.xml", &fault);
+    xmlNodePtr copy = NULL;
+
+    if (doc != NULL && xmlDocGetRootElement(doc) != NULL &&
+        (copy = xmlDocCopyNode(xmlDocGetRootElement(doc), inst->doc, 1)) != NULL &&
+        xmlAddChild(inst, copy) == NULL) {
+        xmlFreeNode(copy);
+        copy = NULL;
+    }
+    if (copy != NULL)
+        drop_default_ns(copy);
+    xmlFreeDoc(doc);
+    return copy != NULL;
+}
+
+/*
+ * An external instance (<instance id="x" src="jr://file-csv/x.csv"> or jr://file/x.xml)
+ * from the form's media file, when there is a reader and the file: as Collect sees it.
+ * A file missing, or one that does not read, leaves the instance out, as before media:
+ * its itemsets' choices are then not checked. Only a failing reader is an error.
+ */
+static enum tc_status
+load_external(struct loader *ld, xmlNodePtr i, const char *src)
+{
+    static const char csv[] = "jr://file-csv/", xml[] = "jr://file/";
+    const char *id = attr_value(ld->m->arena, i, "id", NULL), *name;
+    const unsigned char *bytes = NULL;
+    size_t len = 0;
+    bool is_csv = strncmp(src, csv, sizeof(csv) - 1) == 0;
+    xmlNodePtr root, inst;
+    enum tc_status st;
+
+    if (ld->media == NULL || id == NULL)
+        return TC_OK;
+    if (!is_csv && strncmp(src, xml, sizeof(xml) - 1) != 0)
+        return TC_OK;
+    name = src + (is_csv ? sizeof(csv) : sizeof(xml)) - 1;
+    if ((st = ld->media(ld->media_ctx, name, &bytes, &len, ld->err)) != TC_OK || bytes == NULL)
+        return st;
+    if ((root = secondary_root(ld->m)) == NULL ||
+        (inst = xmlNewChild(root, NULL, X("instance"), NULL)) == NULL ||
+        xmlNewProp(inst, X("id"), X(id)) == NULL)
+        return oom(ld);
+    if (!(is_csv ? csv_into(inst, bytes, len, ld->m->arena) : xml_into(inst, bytes, len))) {
+        xmlUnlinkNode(inst); /* unreadable: as if missing */
+        xmlFreeNode(inst);
+    }
+    return TC_OK;
+}
+
 static enum tc_status
 load_secondary(struct loader *ld, xmlNodePtr primary)
 {
-    struct tc_form_model *m = ld->m;
-
     for (xmlNodePtr i = primary != NULL ? primary->next : NULL; i != NULL; i = i->next) {
-        xmlNodePtr copy;
+        const char *src;
+        xmlNodePtr copy, root;
+        enum tc_status st;
 
         if (!is_element(i, "instance"))
             continue;
-        if (find_attr(i, "src", NULL) != NULL)
-            continue; /* external: its file is among the media */
-        if (m->secondary == NULL) {
-            xmlNodePtr root;
-            if ((m->secondary = xmlNewDoc(X("1.0"))) == NULL ||
-                (root = xmlNewDocNode(m->secondary, NULL, X("instances"), NULL)) == NULL)
-                return oom(ld);
-            xmlDocSetRootElement(m->secondary, root);
+        if ((src = attr_value(ld->m->arena, i, "src", NULL)) != NULL) {
+            if ((st = load_external(ld, i, src)) != TC_OK)
+                return st;
+            continue;
         }
-        if ((copy = xmlDocCopyNode(i, m->secondary, 1)) == NULL ||
-            xmlAddChild(xmlDocGetRootElement(m->secondary), copy) == NULL)
+        if ((root = secondary_root(ld->m)) == NULL ||
+            (copy = xmlDocCopyNode(i, ld->m->secondary, 1)) == NULL ||
+            xmlAddChild(root, copy) == NULL)
             return oom(ld);
         drop_default_ns(copy->children);
     }
@@ -1019,7 +1123,14 @@ load_document(struct loader *ld)
 enum tc_status
 tc_form_load(const char *xml, size_t len, struct tc_form_model **out, struct tc_error *err)
 {
-    struct loader ld = {.err = err};
+    return tc_form_load_with_media(xml, len, NULL, NULL, out, err);
+}
+
+enum tc_status
+tc_form_load_with_media(const char *xml, size_t len, tc_form_media_fn media, void *media_ctx,
+                        struct tc_form_model **out, struct tc_error *err)
+{
+    struct loader ld = {.err = err, .media = media, .media_ctx = media_ctx};
     struct tc_xml_fault fault;
     enum tc_status st = TC_ENOMEM;
 

@@ -1083,31 +1083,66 @@ fn_area(xmlXPathParserContextPtr ctxt, int nargs)
     free_args(args, nargs);
 }
 
+/* The child of `parent` that is an <instance> with this id, or NULL. */
+static xmlNodePtr
+instance_named(xmlNodePtr parent, const xmlChar *id)
+{
+    for (xmlNodePtr i = parent != NULL ? parent->children : NULL; i != NULL && id != NULL;
+         i = i->next) {
+        xmlChar *iid = i->type == XML_ELEMENT_NODE ? xmlGetProp(i, X("id")) : NULL;
+        bool hit = iid != NULL && xmlStrEqual(iid, id);
+
+        xmlFree(iid);
+        if (hit)
+            return i;
+    }
+    return NULL;
+}
+
+/*
+ * The secondary instance `id` for this evaluation: its copy in env->into (made on first
+ * use; see struct tc_xpath_env), else the model's own. NULL when the form has none.
+ */
+static xmlNodePtr
+secondary_for(struct tc_xpath_env *env, const xmlChar *id)
+{
+    xmlNodePtr hit = instance_named(env->copies, id), shared, copy, root;
+
+    if (hit != NULL)
+        return hit;
+    shared = env->model != NULL && env->model->secondary != NULL
+                 ? instance_named(xmlDocGetRootElement(env->model->secondary), id)
+                 : NULL;
+    if (shared == NULL || env->into == NULL || (root = xmlDocGetRootElement(env->into)) == NULL)
+        return shared;
+    if (env->copies == NULL) {
+        xmlNodePtr holder = xmlNewDocNode(env->into, NULL, X("instances"), NULL);
+        if (holder == NULL || xmlAddNextSibling(root, holder) == NULL) {
+            xmlFreeNode(holder);
+            return shared;
+        }
+        env->copies = holder;
+    }
+    if ((copy = xmlDocCopyNode(shared, env->into, 1)) == NULL)
+        return shared;
+    if (xmlAddChild(env->copies, copy) == NULL) {
+        xmlFreeNode(copy);
+        return shared;
+    }
+    return copy;
+}
+
 /* instance('id'): the secondary instance; its child is the instance's root element. */
 static void
 fn_instance(xmlXPathParserContextPtr ctxt, int nargs)
 {
-    struct tc_xpath_env *env = env_of(ctxt);
     xmlXPathObjectPtr args[1];
     xmlChar *id;
-    xmlNodePtr hit = NULL, root;
 
     if (!pop_args(ctxt, nargs, 1, 1, args))
         return;
     id = str_arg(args[0]);
-    root = env->model != NULL && env->model->secondary != NULL
-               ? xmlDocGetRootElement(env->model->secondary)
-               : NULL;
-    for (xmlNodePtr i = root != NULL ? root->children : NULL; i != NULL && id != NULL;
-         i = i->next) {
-        xmlChar *iid = i->type == XML_ELEMENT_NODE ? xmlGetProp(i, X("id")) : NULL;
-        if (iid != NULL && xmlStrEqual(iid, id))
-            hit = i;
-        xmlFree(iid);
-        if (hit != NULL)
-            break;
-    }
-    valuePush(ctxt, xmlXPathNewNodeSet(hit));
+    valuePush(ctxt, xmlXPathNewNodeSet(id != NULL ? secondary_for(env_of(ctxt), id) : NULL));
     xmlFree(id);
     free_args(args, nargs);
 }

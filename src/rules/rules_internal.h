@@ -87,21 +87,4 @@ void tc_rules_json_string(struct tc_strbuf *sb, const char *s);
 /* Whole đồng, rounded down; 0 for anything not positive. */
 long long tc_rules_dong(double x);
 
-/* One CSV record: fields[0..n), UTF-8, unquoted; `line` is where it starts. */
-struct tc_csv_row {
-    const char **fields;
-    size_t n;
-    long line;
-};
-
-/*
- * Parse RFC 4180 CSV (quoted fields, "" escapes, CRLF or LF, a UTF-8 BOM skipped) from
- * the file at `path` into `arena`. TC_EINVAL names the line of an unterminated quote.
- */
-enum tc_status tc_csv_read(const char *path, struct tc_arena *arena, struct tc_csv_row **rows,
-                           size_t *n_rows, struct tc_error *err);
-
-/* Index of column `name` in the header row, or -1. */
-int tc_csv_column(const struct tc_csv_row *header, const char *name);
-
 #endif /* TC_RULES_INTERNAL_H */

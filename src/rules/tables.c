@@ -13,6 +13,7 @@
 
 #include "rules/rules_internal.h"
 #include "tincay/arena.h"
+#include "tincay/csv.h"
 #include "tincay/db.h"
 
 /* Field `col` of `row`, or NULL when the column is absent or the field empty. */

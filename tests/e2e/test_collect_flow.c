@@ -860,6 +860,91 @@ rule_breaks_are_stored_as_findings(void **state)
     free(v);
 }
 
+/* A village list in a CSV file of the form's media (jr://file-csv), as phones get it. */
+static const char villages_form[] =
+    "<h:html xmlns=\"http://www.w3.org/2002/xforms\" xmlns:h=\"http://www.w3.org/1999/xhtml\">"
+    "<h:head><h:title>Villages</h:title><model>"
+    "<instance><data id=\"villages\" version=\"1\"><commune/><village/><village_text/>"
+    "<meta><instanceID/></meta></data></instance>"
+    "<instance id=\"list\" src=\"jr://file-csv/villages.csv\"/>"
+    "<bind nodeset=\"/data/commune\" type=\"string\" required=\"true()\"/>"
+    "<bind nodeset=\"/data/village\" type=\"select1\" required=\"true()\""
+    " relevant=\"count(instance('list')/root/item[commune = /data/commune]) &gt; 0\"/>"
+    "<bind nodeset=\"/data/village_text\" type=\"string\" required=\"true()\""
+    " relevant=\"count(instance('list')/root/item[commune = /data/commune]) = 0\"/>"
+    "</model></h:head><h:body><input ref=\"/data/commune\"><label>c</label></input>"
+    "<select1 ref=\"/data/village\"><label>v</label>"
+    "<itemset nodeset=\"instance('list')/root/item[commune = /data/commune]\">"
+    "<value ref=\"name\"/><label ref=\"label\"/></itemset></select1>"
+    "<input ref=\"/data/village_text\"><label>t</label></input></h:body></h:html>";
+
+/* The findings of submission `instance` as "rule@field,...", "" for none. */
+static char *
+findings_of(const char *instance)
+{
+    return query1("SELECT coalesce(string_agg(f.rule || '@' || f.field, ',' ORDER BY f.field), '')"
+                  " FROM submissions s LEFT JOIN findings f ON f.submission = s.id"
+                  " WHERE s.instance_id = $1",
+                  instance);
+}
+
+static void
+post_village(const char *instance, const char *village)
+{
+    struct tc_test_reply r;
+    char xml[512];
+
+    snprintf(xml, sizeof(xml),
+             "<data id=\"villages\" version=\"1\"><commune>03390</commune><village>%s</village>"
+             "<village_text/><meta><instanceID>%s</instanceID></meta></data>",
+             village, instance);
+    post_xml(env.token, xml, NULL, 0, NULL, &r);
+    assert_openrosa(&r, 201);
+    tc_test_reply_free(&r);
+}
+
+/*
+ * The form's CSV media take part in validation: choices and relevance over them, with a
+ * filter on the submission's own answer. A file added to the published version counts from
+ * the next submission (the server's kept model is loaded again).
+ */
+static void
+csv_media_take_part_in_validation(void **state)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn;
+    struct tc_form_row row;
+    struct tc_arena *arena = tc_arena_create(4096);
+    static const char csv[] = "name,label,commune\nban_hon,Bản Hon,03390\nna_tam,Nà Tăm,03400\n";
+    char *v;
+
+    (void)state;
+    assert_int_equal(add_form(villages_form, strlen(villages_form), &err), TC_OK);
+    /* before the file: as a phone without it, the commune seems to have no village */
+    post_village("uuid:village-1", "ban_hon");
+    v = findings_of("uuid:village-1");
+    assert_string_equal(v, "required@/data/village_text");
+    free(v);
+
+    conn = tc_db_acquire(env.pool, 5000, &err);
+    assert_non_null(conn);
+    assert_int_equal(tc_form_admin_newest(conn, "villages", arena, &row, &err), TC_OK);
+    assert_int_equal(tc_forms_media_put(conn, row.id, "villages.csv", "text/csv",
+                                        (const unsigned char *)csv, strlen(csv), &err),
+                     TC_OK);
+    tc_db_release(env.pool, conn);
+    tc_arena_destroy(arena);
+
+    post_village("uuid:village-2", "ban_hon");
+    v = findings_of("uuid:village-2");
+    assert_string_equal(v, "");
+    free(v);
+    post_village("uuid:village-3", "ban_khac"); /* not in the file */
+    v = findings_of("uuid:village-3");
+    assert_string_equal(v, "choice@/data/village");
+    free(v);
+}
+
 /* App users see and submit to their forms only; a revoked token is refused at once. */
 static void
 app_user_scope_and_revocation(void **state)
@@ -1224,6 +1309,7 @@ main(void)
         cmocka_unit_test(bad_inputs_are_refused_fast_and_store_nothing),
         cmocka_unit_test(oversize_body_is_413),
         cmocka_unit_test(rule_breaks_are_stored_as_findings),
+        cmocka_unit_test(csv_media_take_part_in_validation),
         cmocka_unit_test(app_user_scope_and_revocation),
         cmocka_unit_test(messages_follow_accept_language),
         cmocka_unit_test(closing_accepts_closed_refuses),

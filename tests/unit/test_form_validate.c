@@ -319,6 +319,86 @@ answers_outside_the_choices_are_findings(void **state)
                 "/survey/needs", "choice", "value is not one of the question's choices");
 }
 
+/* A village list from a CSV file, as ODK Collect reads it (jr://file-csv/villages.csv). */
+static const char village_form[] =
+    "<h:html xmlns=\"http://www.w3.org/2002/xforms\" xmlns:h=\"http://www.w3.org/1999/xhtml\">"
+    "<h:head><h:title>v</h:title><model>"
+    "<instance><data id=\"villages_form\"><commune/><village/><village_text/>"
+    "<meta><instanceID/></meta></data></instance>"
+    "<instance id=\"villages\" src=\"jr://file-csv/villages.csv\"/>"
+    "<bind nodeset=\"/data/commune\" type=\"string\" required=\"true()\"/>"
+    "<bind nodeset=\"/data/village\" type=\"select1\""
+    " relevant=\"count(instance('villages')/root/item[commune = /data/commune]) &gt; 0\"/>"
+    "<bind nodeset=\"/data/village_text\" type=\"string\" required=\"true()\""
+    " relevant=\"count(instance('villages')/root/item[commune = /data/commune]) = 0\"/>"
+    "</model></h:head><h:body>"
+    "<input ref=\"/data/commune\"><label>c</label></input>"
+    "<select1 ref=\"/data/village\"><label>v</label>"
+    "<itemset nodeset=\"instance('villages')/root/item[commune = /data/commune]\">"
+    "<value ref=\"name\"/><label ref=\"label\"/></itemset></select1>"
+    "<input ref=\"/data/village_text\"><label>t</label></input>"
+    "</h:body></h:html>";
+
+/* The media reader of the test: `ctx` is the CSV text, or NULL for a form without the file. */
+static enum tc_status
+village_media(void *ctx, const char *name, const unsigned char **bytes, size_t *len,
+              struct tc_error *err)
+{
+    (void)err;
+    *bytes = NULL;
+    *len = 0;
+    if (ctx != NULL && strcmp(name, "villages.csv") == 0) {
+        *bytes = ctx;
+        *len = strlen(ctx);
+    }
+    return TC_OK;
+}
+
+static struct tc_submission *
+village_answer(struct fixture *fx, const char *csv, const char *village, const char *text)
+{
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_form_model *model = NULL;
+    struct tc_submission *sub = NULL;
+    const char *xml =
+        tc_arena_printf(fx->arena,
+                        "<data id=\"villages_form\"><commune>03390</commune><village>%s</village>"
+                        "<village_text>%s</village_text><meta><instanceID>uuid:v</instanceID>"
+                        "</meta></data>",
+                        village, text);
+    char *file = csv != NULL ? tc_arena_strdup(fx->arena, csv) : NULL;
+
+    assert_int_equal(tc_form_load_with_media(village_form, strlen(village_form), village_media,
+                                             file, &model, &err),
+                     TC_OK);
+    assert_int_equal(
+        tc_submission_parse(xml, strlen(xml), model, TC_LANG_EN, fx->arena, &sub, &err), TC_OK);
+    /* the findings live in the arena; the model may go */
+    tc_form_model_free(model);
+    return sub;
+}
+
+static void
+external_csv_instances_are_read_from_the_media(void **state)
+{
+    struct fixture *fx = *state;
+    static const char csv[] = "\xEF\xBB\xBFname,label,commune\r\n"
+                              "ban_hon,\"Bản Hon\",03390\r\n"
+                              "sin_chai,\"Sin Chải, xã mới\",03400\r\n";
+
+    /* as on the phone: the commune has villages, one is chosen, the free text is not asked */
+    assert_int_equal(village_answer(fx, csv, "ban_hon", "")->n_findings, 0);
+    /* a village not in the file */
+    one_finding(village_answer(fx, csv, "ban_khac", ""), "/data/village", "choice",
+                "value is not one of the question's choices");
+    /* without the file the commune seems to have no village: the free text seems required */
+    one_finding(village_answer(fx, NULL, "ban_hon", ""), "/data/village_text", "required",
+                "this question is required");
+    /* a file that does not read (unterminated quote) counts as missing, nothing worse */
+    one_finding(village_answer(fx, "name,label,commune\nban_hon,\"Bản Hon,03390\n", "ban_hon", ""),
+                "/data/village_text", "required", "this question is required");
+}
+
 static void
 envelope_is_read_without_a_model(void **state)
 {
@@ -483,6 +563,7 @@ main(void)
         cmocka_unit_test(many_siblings_cost_linear_time),
         cmocka_unit_test(huge_submissions_skip_expressions_but_keep_types),
         cmocka_unit_test(answers_outside_the_choices_are_findings),
+        cmocka_unit_test(external_csv_instances_are_read_from_the_media),
         cmocka_unit_test(envelope_is_read_without_a_model),
         cmocka_unit_test(structural_faults_are_bad_requests),
         cmocka_unit_test(confidential_form_keeps_only_report_fields_plain),

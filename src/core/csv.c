@@ -1,11 +1,17 @@
-/* A small RFC 4180 CSV reader for the files administrators load (norms, areas, registry). */
+/*
+ * A small RFC 4180 CSV reader (tincay/csv.h): the files administrators load (norms, areas,
+ * registry) and the CSV media of forms (external instances).
+ */
+
+#include "tincay/csv.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rules/rules_internal.h"
+#include "form/form_internal.h" /* tc_form_vec_push */
 #include "tincay/arena.h"
 
 #define CSV_MAX_BYTES (64u * 1024u * 1024u)
@@ -85,17 +91,17 @@ field(char **pp, long *line, bool *end_of_row, bool *bad)
 }
 
 enum tc_status
-tc_csv_read(const char *path, struct tc_arena *arena, struct tc_csv_row **rows, size_t *n_rows,
-            struct tc_error *err)
+tc_csv_parse(char *text, size_t len, const char *name, struct tc_arena *arena,
+             struct tc_csv_row **rows, size_t *n_rows, struct tc_error *err)
 {
-    size_t len = 0, cap = 0, n = 0;
-    char *p = slurp(path, arena, &len, err);
+    size_t cap = 0, n = 0;
+    char *p = text;
     long line = 1;
 
     *rows = NULL;
     *n_rows = 0;
-    if (p == NULL)
-        return err->status;
+    if (memchr(text, '\0', len) != NULL)
+        return tc_fail(err, TC_EINVAL, "%s: not text (a zero byte)", name);
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         p += 3;
     while (*p != '\0') {
@@ -115,7 +121,7 @@ tc_csv_read(const char *path, struct tc_arena *arena, struct tc_csv_row **rows, 
             const char *f = field(&p, &line, &end, &bad);
             const char **slot;
             if (bad)
-                return tc_fail(err, TC_EINVAL, "%s: line %ld: unterminated quote", path, row->line);
+                return tc_fail(err, TC_EINVAL, "%s: line %ld: unterminated quote", name, row->line);
             slot = tc_form_vec_push(arena, (void **)&row->fields, &row->n, &fcap, sizeof(*slot));
             if (slot == NULL)
                 return tc_fail(err, TC_ENOMEM, "out of memory");
@@ -124,6 +130,18 @@ tc_csv_read(const char *path, struct tc_arena *arena, struct tc_csv_row **rows, 
     }
     *n_rows = n;
     return TC_OK;
+}
+
+enum tc_status
+tc_csv_read(const char *path, struct tc_arena *arena, struct tc_csv_row **rows, size_t *n_rows,
+            struct tc_error *err)
+{
+    size_t len = 0;
+    char *text = slurp(path, arena, &len, err);
+
+    *rows = NULL;
+    *n_rows = 0;
+    return text != NULL ? tc_csv_parse(text, len, path, arena, rows, n_rows, err) : err->status;
 }
 
 int
