@@ -138,6 +138,15 @@ enum tc_status tc_form_load_with_media(const char *xml, size_t len, tc_form_medi
                                        void *media_ctx, struct tc_form_model **out,
                                        struct tc_error *err);
 
+/*
+ * Whether media file `name` can serve as what its extension says, before it is stored: a
+ * .csv is UTF-8 text that reads as CSV with a header row, a .xml is well-formed XML without
+ * a DOCTYPE (they become external instances). TC_EINVAL names the fault and its line;
+ * other files are not looked at.
+ */
+enum tc_status tc_form_media_check(const char *name, const unsigned char *bytes, size_t len,
+                                   struct tc_error *err);
+
 /* Accepts NULL. */
 void tc_form_model_free(struct tc_form_model *model);
 

@@ -5,6 +5,7 @@
 
 #include "tincay/arena.h"
 #include "tincay/db.h"
+#include "tincay/form.h"
 #include "tincay/multipart.h"
 
 static const char *const state_names[] = {
@@ -344,6 +345,8 @@ tc_forms_media_put(struct tc_db_conn *conn, long long form, const char *filename
 
     if (!tc_multipart_name_is_clean(filename))
         return tc_fail(err, TC_EINVAL, "invalid media file name \"%s\"", filename);
+    if ((st = tc_form_media_check(filename, bytes, size, err)) != TC_OK)
+        return st;
     if ((arena = tc_arena_create(1024)) == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");
     snprintf(id_text, sizeof(id_text), "%lld", form);

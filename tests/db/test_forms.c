@@ -261,6 +261,48 @@ list_filters_by_state_and_app_user(void **state)
     assert_true(n >= 4);
 }
 
+/* A CSV or XML media file becomes an external instance: one that cannot is refused. */
+static void
+media_that_cannot_serve_as_an_instance_are_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    long long id = add_form(f, "medcheck", "1", "<a/>", false);
+    struct tc_form_media m;
+    /* "Bản" saved by a spreadsheet in Windows-1258, not UTF-8 */
+    static const char cp1258[] = "name,label\nban_hon,B\xe5n Hon\n";
+
+    assert_int_equal(tc_forms_media_put(f->conn, id, "villages.csv", "text/csv",
+                                        (const unsigned char *)cp1258, strlen(cp1258), &err),
+                     TC_EINVAL);
+    assert_string_equal(err.msg, "media file \"villages.csv\" is not UTF-8 text (line 2); save it "
+                                 "as \"CSV UTF-8\"");
+    assert_int_equal(tc_forms_media_put(f->conn, id, "villages.csv", "text/csv",
+                                        (const unsigned char *)"name\n\"ban", 9, &err),
+                     TC_EINVAL);
+    assert_string_equal(err.msg, "villages.csv: line 2: unterminated quote");
+    assert_int_equal(tc_forms_media_put(f->conn, id, "VILLAGES.CSV", "text/csv",
+                                        (const unsigned char *)"", 0, &err),
+                     TC_EINVAL);
+    assert_int_equal(tc_forms_media_put(f->conn, id, "list.xml", "text/xml",
+                                        (const unsigned char *)"<!DOCTYPE r><r/>", 16, &err),
+                     TC_EINVAL);
+    assert_non_null(strstr(err.msg, "DOCTYPE"));
+    assert_int_equal(tc_forms_media_put(f->conn, id, "list.xml", "text/xml",
+                                        (const unsigned char *)"<r><i>", 6, &err),
+                     TC_EINVAL);
+    /* nothing of them was stored; good ones are */
+    assert_int_equal(tc_forms_media_get(f->conn, id, "villages.csv", f->arena, &m, &err),
+                     TC_ENOTFOUND);
+    assert_int_equal(tc_forms_media_put(f->conn, id, "villages.csv", "text/csv",
+                                        (const unsigned char *)"name,label\nban_hon,Bản Hon\n",
+                                        strlen("name,label\nban_hon,Bản Hon\n"), &err),
+                     TC_OK);
+    assert_int_equal(tc_forms_media_put(f->conn, id, "list.xml", "text/xml",
+                                        (const unsigned char *)"<r><i>1</i></r>", 15, &err),
+                     TC_OK);
+}
+
 static void
 media_follow_the_version_state(void **state)
 {
@@ -422,6 +464,8 @@ main(void)
                                         per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(list_filters_by_state_and_app_user, per_test_setup,
                                         per_test_teardown),
+        cmocka_unit_test_setup_teardown(media_that_cannot_serve_as_an_instance_are_refused,
+                                        per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(media_follow_the_version_state, per_test_setup,
                                         per_test_teardown),
         cmocka_unit_test_setup_teardown(media_names_are_file_names, per_test_setup,
