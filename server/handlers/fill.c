@@ -134,6 +134,8 @@ static const char *const ui_text[] = {
     TC_N_("Finding your location"),
     TC_N_("Save location"),
     TC_N_("Try again"),
+    TC_N_("Today"), /* the date picker's (web/webforms/src/main.js) */
+    TC_N_("Clear"),
 };
 
 /* data-ui: {"English text": "translation", ...} in the page's language ("{}" on failure). */

@@ -261,11 +261,25 @@ test('the form and Web Forms\' own text follow the page\'s language', async () =
   assert.equal(await page.getByRole('button', { name: 'Send' }).count(), 1);
   assert.equal(await page.getByRole('button', { name: 'Gửi' }).count(), 0);
 
+  const today = new Date();
+  const [dd, mm, yyyy] = [today.getDate(), today.getMonth() + 1, today.getFullYear()].map((n) =>
+    String(n).padStart(2, '0'),
+  );
+  const dateInput = (label) => page.locator('.question-container', { hasText: label }).locator('input').first();
+  /* the survey date (today) as English writes it */
+  assert.equal(await dateInput('Date of the survey').inputValue(), `${mm}/${dd}/${yyyy}`);
+
   await page.goto(`${server.url}/home?lang=vi`);
   await page.goto(`${server.url}/fill/livelihood_needs`);
   await page.waitForSelector('#odk-form[data-ready=true] .question-container');
   await page.getByText('Họ và tên cán bộ khảo sát').first().waitFor();
   assert.equal(await page.getByRole('button', { name: 'Gửi' }).count(), 1);
+  /* and as Vietnamese does, with the picker's month names in Vietnamese */
+  assert.equal(await dateInput('Ngày khảo sát').inputValue(), `${dd}/${mm}/${yyyy}`);
+  await dateInput('Ngày khảo sát').click();
+  await page.locator('.p-datepicker-panel').first().waitFor();
+  assert.match(await page.locator('.p-datepicker-panel').first().textContent(), /tháng|Tháng/);
+  await page.keyboard.press('Escape');
   /* sending it empty: the count of questions with errors, in Vietnamese */
   await page.getByRole('button', { name: 'Gửi' }).click();
   await page.getByText(/^\d+ câu hỏi có lỗi\.$/).first().waitFor();

@@ -97,6 +97,28 @@ function inPageLanguage(formXml) {
   return new XMLSerializer().serializeToString(doc);
 }
 
+/*
+ * PrimeVue's date picker in the page's language: day and month names from the browser's
+ * own locale data (Intl), Monday first and day/month/year in Vietnamese.
+ */
+function dateLocale() {
+  const lang = document.documentElement.lang || 'vi';
+  const names = (options, dates) => dates.map((d) => new Intl.DateTimeFormat(lang, options).format(d));
+  const months = [...Array(12).keys()].map((m) => new Date(2026, m, 1));
+  const days = [...Array(7).keys()].map((d) => new Date(2026, 1, 1 + d)); /* from a Sunday */
+  return {
+    dayNames: names({ weekday: 'long' }, days),
+    dayNamesShort: names({ weekday: 'short' }, days),
+    dayNamesMin: names({ weekday: 'narrow' }, days),
+    monthNames: names({ month: 'long' }, months),
+    monthNamesShort: names({ month: 'short' }, months),
+    firstDayOfWeek: lang === 'vi' ? 1 : 0,
+    dateFormat: lang === 'vi' ? 'dd/mm/yy' : 'mm/dd/yy',
+    today: globalThis.tincayText('Today'),
+    clear: globalThis.tincayText('Clear'),
+  };
+}
+
 async function start() {
   const response = await fetch(root.dataset.formUrl, { credentials: 'same-origin' });
   if (!response.ok) {
@@ -113,7 +135,12 @@ async function start() {
    */
   const use = app.use;
   app.use = (plugin, options, ...rest) =>
-    use.call(app, plugin, options?.theme ? { ...options, csp: { nonce } } : options, ...rest);
+    use.call(
+      app,
+      plugin,
+      options?.theme ? { ...options, csp: { nonce }, locale: dateLocale() } : options,
+      ...rest,
+    );
   app.use(webFormsPlugin);
   app.use = use;
   app.mount(root);
