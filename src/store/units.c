@@ -18,6 +18,13 @@ static const char sql_commune[] = "SELECT province_code FROM communes WHERE era 
 static const char sql_escrows[] =
     "SELECT e.user_id, e.public_key FROM escrow_keys e JOIN users u ON u.id = e.user_id"
     " WHERE e.province_code = $1 AND u.disabled_at IS NULL ORDER BY e.user_id";
+/* Officers of unit $1's province (enabled) who hold no seal of its key yet. */
+static const char sql_escrows_unsealed[] =
+    "SELECT e.user_id, e.public_key FROM escrow_keys e JOIN users u ON u.id = e.user_id"
+    " JOIN units n ON n.province_code = e.province_code"
+    " WHERE n.id = $1::bigint AND u.disabled_at IS NULL AND NOT EXISTS (SELECT 1 FROM unit_keys k"
+    "   WHERE k.unit_id = n.id AND k.holder_kind = 'escrow' AND k.holder_id = e.user_id)"
+    " ORDER BY e.user_id";
 static const char sql_unit_insert[] =
     "INSERT INTO units (code, name, commune_era, commune_code, province_code, public_key)"
     " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
@@ -310,6 +317,28 @@ parse_unit(struct unit_new *u, struct tc_error *err)
     return TC_OK;
 }
 
+/* Seal unit `unit_id`'s secret key to each officer of `res` (user_id, public_key). */
+static enum tc_status
+seal_to(struct tc_db_conn *conn, long long unit_id, const struct tc_db_result *res,
+        const struct tc_unit_key *key, struct tc_arena *arena, struct tc_error *err)
+{
+    for (size_t i = 0; i < tc_db_rows(res); i++) {
+        unsigned char sealed[TC_SECRET_SEALED];
+        size_t pk_len = 0;
+        unsigned char *pk = tc_db_bytea(res, i, 1, arena, &pk_len);
+        enum tc_status st;
+
+        if (pk == NULL || pk_len != TC_PUBLIC_KEY_BYTES ||
+            crypto_box_seal(sealed, tc_unit_key_secret(key), TC_SECRET_BYTES, pk) != 0)
+            return tc_fail(err, TC_EINTERNAL, "cannot seal to escrow officer %lld",
+                           tc_db_int(res, i, 0, 0));
+        if ((st = store_wrap(conn, unit_id, "escrow", tc_db_int(res, i, 0, 0), sealed, NULL, arena,
+                             err)) != TC_OK)
+            return st;
+    }
+    return TC_OK;
+}
+
 /* Seal the new unit's secret key to each escrow officer of its province. */
 static enum tc_status
 seal_to_escrows(struct tc_db_conn *conn, struct unit_new *u, const char *province,
@@ -326,20 +355,37 @@ seal_to_escrows(struct tc_db_conn *conn, struct unit_new *u, const char *provinc
                        "province \"%s\" has no escrow officer; create one first (tincay user add "
                        "LOGIN --role escrow --province %s)",
                        province, province);
-    for (size_t i = 0; i < tc_db_rows(res); i++) {
-        unsigned char sealed[TC_SECRET_SEALED];
-        size_t pk_len = 0;
-        unsigned char *pk = tc_db_bytea(res, i, 1, u->arena, &pk_len);
+    return seal_to(conn, u->id, res, key, u->arena, err);
+}
 
-        if (pk == NULL || pk_len != TC_PUBLIC_KEY_BYTES ||
-            crypto_box_seal(sealed, tc_unit_key_secret(key), TC_SECRET_BYTES, pk) != 0)
-            return tc_fail(err, TC_EINTERNAL, "cannot seal to escrow officer %lld",
-                           tc_db_int(res, i, 0, 0));
-        if ((st = store_wrap(conn, u->id, "escrow", tc_db_int(res, i, 0, 0), sealed, NULL, u->arena,
-                             err)) != TC_OK)
-            return st;
+/*
+ * A unit key just opened by a member: sealed also to the escrow officers of its province
+ * who came after the unit was made (only a holder of the key can seal it), each audited.
+ */
+static enum tc_status
+seal_to_later_escrows(struct tc_db_conn *conn, long long actor_id, long long unit_id,
+                      const struct tc_unit_key *key, struct tc_arena *arena, struct tc_error *err)
+{
+    const char *params[] = {ll_text(arena, unit_id)};
+    struct tc_db_result *res;
+    enum tc_status st;
+
+    if ((st = tc_db_exec(conn, sql_escrows_unsealed, 1, params, arena, &res, err)) != TC_OK ||
+        (st = seal_to(conn, unit_id, res, key, arena, err)) != TC_OK)
+        return st;
+    for (size_t i = 0; i < tc_db_rows(res) && st == TC_OK; i++) {
+        const struct tc_audit_event ev = {
+            .actor_kind = "user",
+            .actor_id = actor_id,
+            .action = "unit.escrow_seal",
+            .object_kind = "unit",
+            .object_id = params[0],
+            .detail_json =
+                tc_arena_printf(arena, "{\"escrow_user_id\": %s}", tc_db_value(res, i, 0)),
+        };
+        st = tc_audit_append(conn, &ev, arena, err);
     }
-    return TC_OK;
+    return st;
 }
 
 static enum tc_status
@@ -1037,6 +1083,8 @@ session_open_txn(struct tc_db_conn *conn, void *ctx, struct tc_error *err)
         if (st != TC_OK)
             return st;
         st = store_session_wrap(conn, s->skey, s->id_hash, "unit", unit_id, key, s->arena, err);
+        if (st == TC_OK)
+            st = seal_to_later_escrows(conn, s->user_id, unit_id, key, s->arena, err);
         tc_unit_key_free(key);
         if (st != TC_OK)
             return st;

@@ -339,6 +339,45 @@ login_wraps_for_the_session_and_logout_deletes_it(void **state)
     check(tc_session_delete(f->conn, token, &err), &err);
 }
 
+/*
+ * An escrow officer added after a unit was made holds no seal of its key; the next login of
+ * one of its hosts (who opens the key) seals it to her, once, audited.
+ */
+static void
+a_later_escrow_officer_is_sealed_the_key_at_a_hosts_login(void **state)
+{
+    struct fixture *f = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    static const char late_pw[] = "escrow officer who came later";
+    long long late = add_user(f, "escrow12late", TC_ROLE_ESCROW, NULL, "97", late_pw);
+    struct tc_login_request req = {
+        .login = "host1", .password = host_pw, .password_len = strlen(host_pw)};
+    struct tc_unit_key *escrow = NULL, *key = NULL, *expected = escrow_unit_key(f, f->unit_a);
+    char token[TC_SESSION_TOKEN_MAX];
+    static const char sql_seals[] = "SELECT count(*) FROM audit_log WHERE action ="
+                                    " 'unit.escrow_seal' AND detail->>'escrow_user_id' IS NOT NULL";
+
+    check(tc_escrow_open(f->conn, &f->kdf, late, late_pw, strlen(late_pw), &escrow, &err), &err);
+    assert_int_equal(tc_unit_key_from_escrow(f->conn, escrow, late, f->unit_a, &key, &err),
+                     TC_EFORBIDDEN);
+    for (int i = 0; i < 2; i++) { /* the second login finds nothing left to seal */
+        check(tc_login(f->conn, f->gate, &req, f->arena, token, NULL, &err), &err);
+        check(tc_vault_session_open(f->conn, &f->kdf, token, f->host, host_pw, strlen(host_pw),
+                                    NULL, &err),
+              &err);
+        check(tc_session_delete(f->conn, token, &err), &err);
+        assert_int_equal(count(f, sql_seals), 1);
+    }
+    check(tc_unit_key_from_escrow(f->conn, escrow, late, f->unit_a, &key, &err), &err);
+    assert_memory_equal(tc_unit_key_public(key), tc_unit_key_public(expected), TC_PUBLIC_KEY_BYTES);
+    /* a unit the host is not in stays as it was */
+    tc_unit_key_free(key);
+    assert_int_equal(tc_unit_key_from_escrow(f->conn, escrow, late, f->unit_b, &key, &err),
+                     TC_EFORBIDDEN);
+    tc_unit_key_free(escrow);
+    tc_unit_key_free(expected);
+}
+
 static void
 password_change_rewraps_and_reset_goes_through_escrow(void **state)
 {
@@ -682,6 +721,8 @@ main(void)
                                         per_test_teardown),
         cmocka_unit_test_setup_teardown(invitation_works_once, per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(login_wraps_for_the_session_and_logout_deletes_it,
+                                        per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(a_later_escrow_officer_is_sealed_the_key_at_a_hosts_login,
                                         per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(password_change_rewraps_and_reset_goes_through_escrow,
                                         per_test_setup, per_test_teardown),
