@@ -70,6 +70,10 @@ static const struct {
     [TC_FLASH_DECISION_RECORDED] = {"decision_recorded", TC_N_("The decision has been recorded."),
                                     false},
     [TC_FLASH_NORM_SET] = {"norm_set", TC_N_("The norm amount has been set."), false},
+    [TC_FLASH_UNIT_CREATED] = {"unit_created",
+                               TC_N_("The unit has been created and its key sealed to the "
+                                     "province's escrow officers."),
+                               false},
 };
 
 const char *

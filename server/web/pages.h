@@ -46,6 +46,8 @@ enum tc_status tc_page_areas(struct tc_request *req, struct tc_response *resp,
                              struct tc_error *err);
 enum tc_status tc_page_units(struct tc_request *req, struct tc_response *resp,
                              struct tc_error *err);
+enum tc_status tc_page_units_post(struct tc_request *req, struct tc_response *resp,
+                                  struct tc_error *err);
 
 /* pages_forms.c: form versions, uploads, media and states (admin). */
 #define TC_WEB_FORM_UPLOAD_MAX  ((size_t)5 * 1024 * 1024)  /* bytes of an uploaded XForm */

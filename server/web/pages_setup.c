@@ -228,41 +228,138 @@ tc_page_areas(struct tc_request *req, struct tc_response *resp, struct tc_error 
     return tc_page_finish(&p, err);
 }
 
-/* GET /admin/units: the Trusted Address units (creating one needs the escrow officers: CLI). */
-enum tc_status
-tc_page_units(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
+/* What the admin typed into the unit form, shown again after a refusal. */
+struct unit_form {
+    const char *code, *name, *commune;
+};
+
+static void
+unit_create_form(struct tc_page *p, const struct unit_form *f)
+{
+    tc_html_raw(p->out, "<h2>");
+    tc_html_text(p->out, tc_tr(p->lang, "Create a unit"));
+    tc_html_raw(p->out, "</h2>");
+    tc_form_begin(p, "/admin/units", NULL);
+    tc_form_input(p,
+                  &(struct tc_field){.type = "text",
+                                     .name = "code",
+                                     .label = tc_tr(p->lang, "Code"),
+                                     .value = f->code,
+                                     .autocomplete = "off",
+                                     .hint = tc_tr(p->lang, "Short and unique, e.g. dctc-banhon; "
+                                                            "hosts' phones type it."),
+                                     .required = true});
+    tc_form_input(p, &(struct tc_field){.type = "text",
+                                        .name = "name",
+                                        .label = tc_tr(p->lang, "Name"),
+                                        .value = f->name,
+                                        .autocomplete = "off",
+                                        .required = true});
+    tc_form_input(
+        p, &(struct tc_field){.type = "text",
+                              .name = "commune",
+                              .label = tc_tr(p->lang, "Commune"),
+                              .value = f->commune,
+                              .autocomplete = "off",
+                              .hint = tc_tr(p->lang, "Its code since 1 July 2025 (5 digits); "
+                                                     "pre2025:CODE for the old list."),
+                              .required = true});
+    tc_form_submit(p, tc_tr(p->lang, "Create the unit"));
+    tc_form_end(p);
+}
+
+static enum tc_status
+render_units(struct tc_request *req, struct tc_response *resp, const struct tc_principal *who,
+             const char *message, const struct unit_form *f, struct tc_error *err)
 {
     struct tc_unit *units = NULL;
-    struct tc_principal who;
     struct tc_db_conn *conn;
     struct tc_page p;
-    const char *headings[4];
+    const char *headings[5];
     size_t n = 0;
     enum tc_status st;
 
-    if ((st = tc_web_user(req, &who, err)) != TC_OK ||
-        (st = tc_auth_check(req, &who, TC_ACT_UNIT_MANAGE, NULL, err)) != TC_OK)
-        return st;
     if ((conn = tc_req_db(req, err)) == NULL)
         return err->status;
     if ((st = tc_unit_list(conn, tc_req_arena(req), &units, &n, err)) != TC_OK ||
-        (st = tc_page_init(&p, req, resp, &who, err)) != TC_OK)
+        (st = tc_page_init(&p, req, resp, who, err)) != TC_OK)
         return st;
     tc_page_begin(&p, tc_tr(p.lang, "Units"));
+    if (message != NULL)
+        tc_page_message(&p, message, true);
     headings[0] = tc_tr(p.lang, "Code");
     headings[1] = tc_tr(p.lang, "Name");
     headings[2] = tc_tr(p.lang, "Commune");
     headings[3] = tc_tr(p.lang, "Province");
-    tc_table_begin(&p, tc_tr(p.lang, "Trusted Address units"), headings, 4);
+    headings[4] = tc_tr(p.lang, "Escrow seals");
+    tc_table_begin(&p, tc_tr(p.lang, "Trusted Address units"), headings, 5);
     for (size_t i = 0; i < n; i++) {
+        char seals[24];
+
+        snprintf(seals, sizeof(seals), "%lld", units[i].n_escrow);
         tc_table_row_begin(&p);
         tc_table_cell(&p, units[i].code);
         tc_table_cell(&p, units[i].name);
         tc_table_cell(&p, units[i].commune_code);
         tc_table_cell(&p, units[i].province_code);
+        tc_table_cell(&p, seals);
         tc_table_row_end(&p);
     }
     tc_table_end(&p);
+    unit_create_form(&p, f);
+    tc_html_raw(p.out, "<p>");
+    tc_html_text(p.out, tc_tr(p.lang, "A unit's key is sealed at once to every escrow officer of "
+                                      "its province (there must be one), and to officers added "
+                                      "later at the next login of one of its hosts. Hosts join "
+                                      "through an invitation (tincay unit invite)."));
+    tc_html_raw(p.out, "</p>");
     tc_page_end(&p);
     return tc_page_finish(&p, err);
+}
+
+/* GET /admin/units: the Trusted Address units, and the form that creates one. */
+enum tc_status
+tc_page_units(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
+{
+    struct tc_principal who;
+    enum tc_status st;
+
+    if ((st = tc_web_user(req, &who, err)) != TC_OK ||
+        (st = tc_auth_check(req, &who, TC_ACT_UNIT_MANAGE, NULL, err)) != TC_OK)
+        return st;
+    return render_units(req, resp, &who, NULL, &(struct unit_form){0}, err);
+}
+
+/* POST /admin/units: create a unit (its key sealed to the province's escrow officers). */
+enum tc_status
+tc_page_units_post(struct tc_request *req, struct tc_response *resp, struct tc_error *err)
+{
+    struct tc_form_data form;
+    struct tc_principal who;
+    struct tc_db_conn *conn;
+    struct unit_form f;
+    enum tc_status st;
+    char message[sizeof(err->msg)];
+
+    if ((st = tc_web_user(req, &who, err)) != TC_OK ||
+        (st = tc_auth_check(req, &who, TC_ACT_UNIT_MANAGE, NULL, err)) != TC_OK ||
+        (st = tc_web_form(req, &who, &form, err)) != TC_OK)
+        return st;
+    f = (struct unit_form){tc_form_get(&form, "code"), tc_form_get(&form, "name"),
+                           tc_form_get(&form, "commune")};
+    if ((conn = tc_req_db(req, err)) == NULL)
+        return err->status;
+    if (f.code == NULL || f.code[0] == '\0' || f.name == NULL || f.name[0] == '\0' ||
+        f.commune == NULL || f.commune[0] == '\0')
+        st = tc_fail(err, TC_EINVAL, "a unit needs a code, a name and a commune");
+    else
+        st = tc_unit_create(conn, f.code, f.name, f.commune, who.id, NULL, err);
+    if (st == TC_OK)
+        return tc_web_redirect(req, resp, "/admin/units", TC_FLASH_UNIT_CREATED, err);
+    if (st != TC_EINVAL && st != TC_ECONFLICT)
+        return st;
+    (void)snprintf(message, sizeof(message), "%s", err->msg);
+    tc_error_clear(err);
+    tc_resp_status(resp, st == TC_ECONFLICT ? 409 : 422);
+    return render_units(req, resp, &who, message, &f, err);
 }

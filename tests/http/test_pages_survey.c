@@ -30,6 +30,7 @@
 #include "tincay/rules.h"
 #include "tincay/strbuf.h"
 #include "tincay/submissions.h"
+#include "tincay/units.h"
 #include "tincay/users.h"
 
 #define PASSWORD   "correct horse battery"
@@ -593,6 +594,60 @@ norms_are_set_from_their_page(void **state)
     reply_free(&r);
 }
 
+/* The admin creates a unit from its page; a province without an escrow officer is refused. */
+static void
+units_are_created_from_their_page(void **state)
+{
+    struct env *env = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_db_conn *conn = tc_db_acquire(env->pool, 5000, &err);
+    char cookie[256], csrf[128], body[512];
+    const char *headers[3] = {NULL, "Content-Type: application/x-www-form-urlencoded", NULL};
+    const struct tc_user_new officer = {
+        .login = "esc", .role = TC_ROLE_ESCROW, .province_code = "12", .language = TC_LANG_EN};
+    const struct tc_vault_kdf kdf = {.gate = tc_auth_gate(env->auth), .cost = TC_PASSWORD_MINIMUM};
+    long long officer_id = 0;
+    struct reply r;
+
+    assert_non_null(conn);
+    session_cookie(env, "adm", cookie, sizeof(cookie));
+    headers[0] = cookie;
+    http(env->port, "GET", "/admin/units?lang=en", headers, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "Create the unit"));
+    page_csrf(&r, csrf, sizeof(csrf));
+    reply_free(&r);
+
+    /* Lai Châu (12) has no escrow officer yet: refused, the form comes back filled */
+    snprintf(body, sizeof(body), "csrf=%s&code=dctc-banhon&name=%s&commune=03390", csrf,
+             "%C4%90CTC+B%E1%BA%A3n+Hon");
+    http(env->port, "POST", "/admin/units", headers, body, strlen(body), &r);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "no escrow officer"));
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "value=\"dctc-banhon\""));
+    reply_free(&r);
+
+    assert_int_equal(tc_user_create(conn, tc_auth_gate(env->auth), &officer, PASSWORD,
+                                    strlen(PASSWORD), &officer_id, &err),
+                     TC_OK);
+    assert_int_equal(
+        tc_escrow_create(conn, &kdf, officer_id, "12", PASSWORD, strlen(PASSWORD), &err), TC_OK);
+    tc_db_release(env->pool, conn);
+    http(env->port, "POST", "/admin/units", headers, body, strlen(body), &r);
+    assert_int_equal(r.status, 303);
+    reply_free(&r);
+    http(env->port, "GET", "/admin/units?lang=en", headers, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "ĐCTC Bản Hon"));
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "<td>1</td>")); /* one escrow seal */
+    reply_free(&r);
+    /* the same code again */
+    http(env->port, "POST", "/admin/units", headers, body, strlen(body), &r);
+    assert_int_equal(r.status, 409);
+    assert_non_null(strstr(tc_strbuf_str(&r.body), "is taken"));
+    reply_free(&r);
+}
+
 int
 main(void)
 {
@@ -605,6 +660,7 @@ main(void)
         cmocka_unit_test(cases_stay_out_of_the_submission_pages),
         cmocka_unit_test(background_work_shows_its_progress),
         cmocka_unit_test(norms_are_set_from_their_page),
+        cmocka_unit_test(units_are_created_from_their_page),
     };
 
     if (sodium_init() < 0)
