@@ -34,6 +34,7 @@
 #include "http.h"
 #include "testhttp.h"
 #include "testlib.h"
+#include "testvault.h"
 #include "tincay/app_users.h"
 #include "tincay/arena.h"
 #include "tincay/cases.h"
@@ -139,116 +140,43 @@ sql_int(const char *sql, const char *a, const char *b, const char *c)
     return v;
 }
 
+/* The shared fixtures (tests/support/testvault.h) on this test's pool and gate. */
+static struct tc_test_vault
+vault(void)
+{
+    return (struct tc_test_vault){E->pool, E->gate, PASSWORD};
+}
+
 static long long
 add_user(const char *login, enum tc_role role, const char *commune, const char *province)
 {
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
-    struct tc_db_conn *conn = conn_get();
-    const struct tc_user_new u = {.login = login,
-                                  .role = role,
-                                  .commune_code = commune,
-                                  .province_code = province,
-                                  .language = TC_LANG_EN};
-    long long id = 0;
+    const struct tc_test_vault v = vault();
 
-    if (tc_user_create(conn, E->gate, &u, PASSWORD, strlen(PASSWORD), &id, &err) != TC_OK)
-        fail_msg("tc_user_create %s: %s (%s)", login, err.msg, err.detail);
-    if (role == TC_ROLE_ESCROW) {
-        const struct tc_vault_kdf kdf = {.gate = E->gate, .cost = TC_PASSWORD_MINIMUM};
-
-        if (tc_escrow_create(conn, &kdf, id, province, PASSWORD, strlen(PASSWORD), &err) != TC_OK)
-            fail_msg("tc_escrow_create %s: %s", login, err.msg);
-    }
-    tc_db_release(E->pool, conn);
-    return id;
+    return tc_test_vault_user(&v, login, role, commune, province);
 }
 
 static void
 add_form(const char *file)
 {
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
-    char path[512], *xml;
-    struct tc_db_conn *conn = conn_get();
-    struct tc_form_model *model;
-    FILE *f = fopen(tc_test_source_path(file, path, sizeof(path)), "rb");
-    long len;
+    const struct tc_test_vault v = vault();
 
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    xml = malloc((size_t)len);
-    assert_int_equal(fread(xml, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    assert_int_equal(tc_form_load(xml, (size_t)len, &model, &err), TC_OK);
-    {
-        const struct tc_form_new fn = {.form_id = tc_form_id(model),
-                                       .version = tc_form_version(model),
-                                       .title = tc_form_title(model),
-                                       .xml = (const unsigned char *)xml,
-                                       .xml_len = (size_t)len,
-                                       .is_confidential = tc_form_is_confidential(model),
-                                       .has_protected = tc_form_has_protected_fields(model),
-                                       .publish = true};
-
-        if (tc_forms_insert(conn, &fn, NULL, &err) != TC_OK)
-            fail_msg("tc_forms_insert %s: %s", file, err.msg);
-    }
-    tc_form_model_free(model);
-    free(xml);
-    tc_db_release(E->pool, conn);
+    tc_test_vault_form(&v, file);
 }
 
-/* Two communes of different provinces, in the post-2025 list. */
 static void
 pick_communes(void)
 {
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
-    struct tc_db_conn *conn = conn_get();
-    struct tc_arena *arena = tc_arena_create(1024);
-    struct tc_db_result *res;
+    const struct tc_test_vault v = vault();
 
-    assert_int_equal(tc_db_exec(conn,
-                                "SELECT a.code, a.province_code, b.code, b.province_code"
-                                " FROM communes a, communes b WHERE a.era = 'post2025'"
-                                " AND b.era = 'post2025' AND a.province_code < b.province_code"
-                                " ORDER BY a.code, b.code LIMIT 1",
-                                0, NULL, arena, &res, &err),
-                     TC_OK);
-    assert_int_equal(tc_db_rows(res), 1);
-    snprintf(E->commune_a, sizeof(E->commune_a), "%s", tc_db_value(res, 0, 0));
-    snprintf(E->province_a, sizeof(E->province_a), "%s", tc_db_value(res, 0, 1));
-    snprintf(E->commune_b, sizeof(E->commune_b), "%s", tc_db_value(res, 0, 2));
-    snprintf(E->province_b, sizeof(E->province_b), "%s", tc_db_value(res, 0, 3));
-    tc_arena_destroy(arena);
-    tc_db_release(E->pool, conn);
+    tc_test_vault_communes(&v, E->commune_a, E->province_a, E->commune_b, E->province_b);
 }
 
-/* Unit `code` in `commune`, with `member` (if any) joined through the escrow officer's key. */
 static long long
 add_unit(const char *code, const char *commune, long long escrow_id, long long member)
 {
-    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
-    const struct tc_vault_kdf kdf = {.gate = E->gate, .cost = TC_PASSWORD_MINIMUM};
-    struct tc_db_conn *conn = conn_get();
-    struct tc_unit_key *escrow = NULL, *key = NULL;
-    long long id = 0;
+    const struct tc_test_vault v = vault();
 
-    if (tc_unit_create(conn, code, code, commune, 0, &id, &err) != TC_OK)
-        fail_msg("tc_unit_create %s: %s", code, err.msg);
-    if (member > 0) {
-        assert_int_equal(
-            tc_escrow_open(conn, &kdf, escrow_id, PASSWORD, strlen(PASSWORD), &escrow, &err),
-            TC_OK);
-        assert_int_equal(tc_unit_key_from_escrow(conn, escrow, escrow_id, id, &key, &err), TC_OK);
-        assert_int_equal(
-            tc_unit_member_grant(conn, &kdf, id, key, member, PASSWORD, strlen(PASSWORD), &err),
-            TC_OK);
-    }
-    tc_unit_key_free(key);
-    tc_unit_key_free(escrow);
-    tc_db_release(E->pool, conn);
-    return id;
+    return tc_test_vault_unit(&v, code, commune, escrow_id, member);
 }
 
 /* ---- the case form ---- */
