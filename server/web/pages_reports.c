@@ -27,7 +27,7 @@
 
 struct report {
     int year;
-    char from[11], to[11]; /* "YYYY-01-01", "YYYY-12-31" */
+    char from[24], to[24]; /* "YYYY-01-01", "YYYY-12-31" (room for any int) */
     const struct tc_indicator_row *rows;
     size_t n;
     const char **communes; /* distinct commune codes of `rows`, in their order */

@@ -578,7 +578,7 @@ group_asked(struct tc_request *req, const struct tc_principal *who, enum tc_acti
 {
     struct tc_db_conn *conn;
     const char *province = NULL;
-    long long id;
+    long long id = 0;
     enum tc_status st;
 
     memset(what, 0, sizeof(*what));
