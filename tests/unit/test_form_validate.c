@@ -339,15 +339,20 @@ static const char village_form[] =
     "<input ref=\"/data/village_text\"><label>t</label></input>"
     "</h:body></h:html>";
 
-/* The media reader of the test: `ctx` is the CSV text, or NULL for a form without the file. */
+/*
+ * The media reader of the test: `ctx` is the file's text (a CSV, or XML when it starts with
+ * '<'), or NULL for a form without the file.
+ */
 static enum tc_status
 village_media(void *ctx, const char *name, const unsigned char **bytes, size_t *len,
               struct tc_error *err)
 {
+    const char *text = ctx;
+
     (void)err;
     *bytes = NULL;
     *len = 0;
-    if (ctx != NULL && strcmp(name, "villages.csv") == 0) {
+    if (text != NULL && strcmp(name, text[0] == '<' ? "villages.xml" : "villages.csv") == 0) {
         *bytes = ctx;
         *len = strlen(ctx);
     }
@@ -366,10 +371,16 @@ village_answer(struct fixture *fx, const char *csv, const char *village, const c
                         "<village_text>%s</village_text><meta><instanceID>uuid:v</instanceID>"
                         "</meta></data>",
                         village, text);
-    char *file = csv != NULL ? tc_arena_strdup(fx->arena, csv) : NULL;
+    char *file = csv != NULL ? tc_arena_strdup(fx->arena, csv) : NULL, *form;
+    const char *src = strstr(village_form, "jr://file-csv/villages.csv");
 
-    assert_int_equal(tc_form_load_with_media(village_form, strlen(village_form), village_media,
-                                             file, &model, &err),
+    /* an XML file is named by jr://file/villages.xml */
+    form =
+        file != NULL && file[0] == '<'
+            ? tc_arena_printf(fx->arena, "%.*sjr://file/villages.xml%s", (int)(src - village_form),
+                              village_form, src + strlen("jr://file-csv/villages.csv"))
+            : tc_arena_strdup(fx->arena, village_form);
+    assert_int_equal(tc_form_load_with_media(form, strlen(form), village_media, file, &model, &err),
                      TC_OK);
     assert_int_equal(
         tc_submission_parse(xml, strlen(xml), model, TC_LANG_EN, fx->arena, &sub, &err), TC_OK);
@@ -397,6 +408,13 @@ external_csv_instances_are_read_from_the_media(void **state)
     /* a file that does not read (unterminated quote) counts as missing, nothing worse */
     one_finding(village_answer(fx, "name,label,commune\nban_hon,\"Bản Hon,03390\n", "ban_hon", ""),
                 "/data/village_text", "required", "this question is required");
+    /* the same list as an XML file (jr://file/villages.xml) */
+    assert_int_equal(village_answer(fx,
+                                    "<root><item><name>ban_hon</name><label>Bản Hon</label>"
+                                    "<commune>03390</commune></item></root>",
+                                    "ban_hon", "")
+                         ->n_findings,
+                     0);
 }
 
 static void
