@@ -39,11 +39,16 @@ const COUNT = /`\$\{(\w+)\} questions with errors\.`/g;
 const lookup = (text) => `(globalThis.tincayText?.(${text}) ?? ${text})`;
 
 export function translatableUiText() {
+  let seen = false;
   return {
     name: 'tincay-ui-text',
     enforce: 'pre',
+    buildEnd(error) {
+      if (!error && !seen) this.error('ODK Web Forms: no dist/index-*.js met: its interface text is not translated');
+    },
     transform(code, id) {
       if (!BUNDLE.test(id)) return null;
+      seen = true;
       let out = code;
       for (const [literal, expected] of LITERALS) {
         const quoted = JSON.stringify(literal);
