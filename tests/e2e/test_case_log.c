@@ -140,45 +140,6 @@ sql_int(const char *sql, const char *a, const char *b, const char *c)
     return v;
 }
 
-/* The shared fixtures (tests/support/testvault.h) on this test's pool and gate. */
-static struct tc_test_vault
-vault(void)
-{
-    return (struct tc_test_vault){E->pool, E->gate, PASSWORD};
-}
-
-static long long
-add_user(const char *login, enum tc_role role, const char *commune, const char *province)
-{
-    const struct tc_test_vault v = vault();
-
-    return tc_test_vault_user(&v, login, role, commune, province);
-}
-
-static void
-add_form(const char *file)
-{
-    const struct tc_test_vault v = vault();
-
-    tc_test_vault_form(&v, file);
-}
-
-static void
-pick_communes(void)
-{
-    const struct tc_test_vault v = vault();
-
-    tc_test_vault_communes(&v, E->commune_a, E->province_a, E->commune_b, E->province_b);
-}
-
-static long long
-add_unit(const char *code, const char *commune, long long escrow_id, long long member)
-{
-    const struct tc_test_vault v = vault();
-
-    return tc_test_vault_unit(&v, code, commune, escrow_id, member);
-}
-
 /* ---- the case form ---- */
 
 /*
@@ -312,6 +273,7 @@ static int
 group_setup(void **state)
 {
     static struct env env;
+    struct tc_test_vault v;
     struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
     struct tc_db_conn *conn;
     char key_path[256];
@@ -363,24 +325,27 @@ group_setup(void **state)
     env.port2 = tc_server_port(env.srv2);
     env.others = (struct tc_strbuf)TC_STRBUF_INIT(1u << 26);
 
-    pick_communes();
-    add_user("admin1", TC_ROLE_ADMIN, NULL, NULL);
-    add_user("collector1", TC_ROLE_COLLECTOR, env.commune_a, NULL);
-    add_user("reviewer1", TC_ROLE_REVIEWER, env.commune_a, NULL);
-    add_user("approver1", TC_ROLE_APPROVER, env.commune_a, NULL);
-    add_user("viewer1", TC_ROLE_VIEWER, env.commune_a, NULL);
+    v = (struct tc_test_vault){env.pool, env.gate, PASSWORD};
+    tc_test_vault_communes(&v, env.commune_a, env.province_a, env.commune_b, env.province_b);
+    tc_test_vault_user(&v, "admin1", TC_ROLE_ADMIN, NULL, NULL);
+    tc_test_vault_user(&v, "collector1", TC_ROLE_COLLECTOR, env.commune_a, NULL);
+    tc_test_vault_user(&v, "reviewer1", TC_ROLE_REVIEWER, env.commune_a, NULL);
+    tc_test_vault_user(&v, "approver1", TC_ROLE_APPROVER, env.commune_a, NULL);
+    tc_test_vault_user(&v, "viewer1", TC_ROLE_VIEWER, env.commune_a, NULL);
     {
-        long long escrow_a = add_user("escrow_a", TC_ROLE_ESCROW, NULL, env.province_a);
-        long long escrow_b = add_user("escrow_b", TC_ROLE_ESCROW, NULL, env.province_b);
-        long long host_b = add_user("host_b", TC_ROLE_HOST, env.commune_b, NULL);
+        long long escrow_a =
+            tc_test_vault_user(&v, "escrow_a", TC_ROLE_ESCROW, NULL, env.province_a);
+        long long escrow_b =
+            tc_test_vault_user(&v, "escrow_b", TC_ROLE_ESCROW, NULL, env.province_b);
+        long long host_b = tc_test_vault_user(&v, "host_b", TC_ROLE_HOST, env.commune_b, NULL);
 
-        add_user("host_a", TC_ROLE_HOST, env.commune_a, NULL);
-        env.unit_a = add_unit("UA", env.commune_a, escrow_a, 0);
-        env.unit_b = add_unit("UB", env.commune_b, escrow_b, host_b);
+        tc_test_vault_user(&v, "host_a", TC_ROLE_HOST, env.commune_a, NULL);
+        env.unit_a = tc_test_vault_unit(&v, "UA", env.commune_a, escrow_a, 0);
+        env.unit_b = tc_test_vault_unit(&v, "UB", env.commune_b, escrow_b, host_b);
     }
-    add_form("forms/dctc_case.xml");
-    add_form("forms/dctc_followup.xml");
-    add_form("forms/livelihood_needs.xml");
+    tc_test_vault_form(&v, "forms/dctc_case.xml");
+    tc_test_vault_form(&v, "forms/dctc_followup.xml");
+    tc_test_vault_form(&v, "forms/livelihood_needs.xml");
     conn = conn_get();
     {
         long long phone = 0, loose = 0;

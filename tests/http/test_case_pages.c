@@ -154,45 +154,6 @@ audit_rows(const char *login, const char *action, const char *outcome_and_more)
     return sql_int(sql, login, action);
 }
 
-/* The shared fixtures (tests/support/testvault.h) on this test's pool and gate. */
-static struct tc_test_vault
-vault(void)
-{
-    return (struct tc_test_vault){E->pool, E->gate, PASSWORD};
-}
-
-static long long
-add_user(const char *login, enum tc_role role, const char *commune, const char *province)
-{
-    const struct tc_test_vault v = vault();
-
-    return tc_test_vault_user(&v, login, role, commune, province);
-}
-
-static void
-add_form(const char *file)
-{
-    const struct tc_test_vault v = vault();
-
-    tc_test_vault_form(&v, file);
-}
-
-static void
-pick_communes(void)
-{
-    const struct tc_test_vault v = vault();
-
-    tc_test_vault_communes(&v, E->commune_a, E->province_a, E->commune_b, E->province_b);
-}
-
-static long long
-add_unit(const char *code, const char *commune, long long escrow_id, long long member)
-{
-    const struct tc_test_vault v = vault();
-
-    return tc_test_vault_unit(&v, code, commune, escrow_id, member);
-}
-
 /* A dctc_case intake of the fictitious VICTIM, born 1990; free text holds SECRET. */
 static void
 file_case(const struct tc_test_session *s, char *code_out)
@@ -253,6 +214,7 @@ static int
 group_setup(void **state)
 {
     static struct env env;
+    struct tc_test_vault v;
     struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
     struct tc_db_conn *conn;
     char key_path[256];
@@ -286,19 +248,22 @@ group_setup(void **state)
             return -1;
     }
     env.port = tc_server_port(env.srv);
-    pick_communes();
-    add_user("reviewer_a", TC_ROLE_REVIEWER, env.commune_a, NULL);
+    v = (struct tc_test_vault){env.pool, env.gate, PASSWORD};
+    tc_test_vault_communes(&v, env.commune_a, env.province_a, env.commune_b, env.province_b);
+    tc_test_vault_user(&v, "reviewer_a", TC_ROLE_REVIEWER, env.commune_a, NULL);
     {
-        long long escrow_a = add_user("escrow_a", TC_ROLE_ESCROW, NULL, env.province_a);
-        long long escrow_b = add_user("escrow_b", TC_ROLE_ESCROW, NULL, env.province_b);
-        long long host_a = add_user("host_a", TC_ROLE_HOST, env.commune_a, NULL);
-        long long host_b = add_user("host_b", TC_ROLE_HOST, env.commune_b, NULL);
+        long long escrow_a =
+            tc_test_vault_user(&v, "escrow_a", TC_ROLE_ESCROW, NULL, env.province_a);
+        long long escrow_b =
+            tc_test_vault_user(&v, "escrow_b", TC_ROLE_ESCROW, NULL, env.province_b);
+        long long host_a = tc_test_vault_user(&v, "host_a", TC_ROLE_HOST, env.commune_a, NULL);
+        long long host_b = tc_test_vault_user(&v, "host_b", TC_ROLE_HOST, env.commune_b, NULL);
 
-        add_unit("UA", env.commune_a, escrow_a, host_a);
-        add_unit("UB", env.commune_b, escrow_b, host_b);
+        tc_test_vault_unit(&v, "UA", env.commune_a, escrow_a, host_a);
+        tc_test_vault_unit(&v, "UB", env.commune_b, escrow_b, host_b);
     }
-    add_form("forms/dctc_case.xml");
-    add_form("forms/dctc_followup.xml");
+    tc_test_vault_form(&v, "forms/dctc_case.xml");
+    tc_test_vault_form(&v, "forms/dctc_followup.xml");
     *state = &env;
     return 0;
 }
