@@ -7,6 +7,10 @@
 
 #include "tincay/form.h"
 #include "tincay/forms.h"
+#include "tincay/rules.h"
+
+/* Loaded rulesets kept idle between submissions (each used by one thread at a time). */
+#define IDLE_RULESETS 32
 
 struct entry {
     long long id;
@@ -19,6 +23,9 @@ struct tc_form_cache {
     pthread_rwlock_t lock;
     struct entry *entries;
     size_t n, max;
+    pthread_mutex_t idle_lock;
+    struct tc_ruleset *idle[IDLE_RULESETS];
+    size_t n_idle;
 };
 
 struct tc_form_cache *
@@ -34,6 +41,13 @@ tc_form_cache_create(size_t max, struct tc_error *err)
         tc_fail(err, TC_ENOMEM, "out of memory");
         return NULL;
     }
+    if (pthread_mutex_init(&c->idle_lock, NULL) != 0) {
+        pthread_rwlock_destroy(&c->lock);
+        free(c->entries);
+        free(c);
+        tc_fail(err, TC_ENOMEM, "out of memory");
+        return NULL;
+    }
     c->max = max;
     return c;
 }
@@ -45,6 +59,9 @@ tc_form_cache_destroy(struct tc_form_cache *c)
         return;
     for (size_t i = 0; i < c->n; i++)
         tc_form_model_free(c->entries[i].model);
+    for (size_t i = 0; i < c->n_idle; i++)
+        tc_ruleset_free(c->idle[i]);
+    pthread_mutex_destroy(&c->idle_lock);
     pthread_rwlock_destroy(&c->lock);
     free(c->entries);
     free(c);
@@ -150,4 +167,40 @@ tc_form_stored_media(void *ctx, const char *name, const unsigned char **bytes, s
         *len = m.size;
     }
     return st;
+}
+
+enum tc_status
+tc_form_cache_ruleset_take(struct tc_form_cache *c, struct tc_db_conn *conn, const char *id,
+                           int version, struct tc_ruleset **out, struct tc_error *err)
+{
+    *out = NULL;
+    if (c != NULL) {
+        pthread_mutex_lock(&c->idle_lock);
+        for (size_t i = 0; i < c->n_idle && *out == NULL; i++)
+            if (tc_ruleset_version(c->idle[i]) == version &&
+                strcmp(tc_ruleset_id(c->idle[i]), id) == 0) {
+                *out = c->idle[i];
+                c->idle[i] = c->idle[--c->n_idle];
+            }
+        pthread_mutex_unlock(&c->idle_lock);
+        if (*out != NULL)
+            return TC_OK;
+    }
+    return tc_ruleset_load_version(conn, id, version, out, err);
+}
+
+void
+tc_form_cache_ruleset_give(struct tc_form_cache *c, struct tc_ruleset *rs)
+{
+    if (rs == NULL)
+        return;
+    if (c != NULL) {
+        pthread_mutex_lock(&c->idle_lock);
+        if (c->n_idle < IDLE_RULESETS) {
+            c->idle[c->n_idle++] = rs;
+            rs = NULL;
+        }
+        pthread_mutex_unlock(&c->idle_lock);
+    }
+    tc_ruleset_free(rs); /* the pool is full: NULL otherwise */
 }

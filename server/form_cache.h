@@ -42,6 +42,19 @@ enum tc_status tc_form_cache_get(struct tc_form_cache *cache, const struct tc_fo
 const struct tc_form_model *tc_form_cache_find(struct tc_form_cache *cache,
                                                const struct tc_form_row *row);
 
+/*
+ * Ruleset `id` version `version` for this thread's use until tc_form_cache_ruleset_give: an
+ * idle loaded one when there is one (a version never changes), else loaded from the
+ * database (tc_ruleset_load_version). libxml2 writes into compiled expressions as it
+ * evaluates them, so a loaded ruleset serves one thread at a time, never shared. `cache`
+ * may be NULL: loaded each time, freed when given back.
+ */
+struct tc_ruleset;
+enum tc_status tc_form_cache_ruleset_take(struct tc_form_cache *cache, struct tc_db_conn *conn,
+                                          const char *id, int version, struct tc_ruleset **out,
+                                          struct tc_error *err);
+void tc_form_cache_ruleset_give(struct tc_form_cache *cache, struct tc_ruleset *rs);
+
 /* Where tc_form_stored_media reads: the media files of the version with row id `form`. */
 struct tc_stored_media {
     struct tc_db_conn *conn;

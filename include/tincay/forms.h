@@ -55,7 +55,8 @@ struct tc_form_row {
     bool is_confidential, has_protected;
     size_t n_media;                        /* media files stored for this version */
     const char *created_at, *published_at; /* ISO 8601; published_at NULL for drafts */
-    bool scored; /* an active ruleset scores its submissions (rulesets, schema/006) */
+    const char *ruleset_id; /* the active ruleset scoring its submissions (schema/006), or NULL */
+    int ruleset_version;
 };
 
 /*

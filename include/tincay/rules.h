@@ -229,6 +229,10 @@ enum tc_status tc_ruleset_activate(struct tc_db_conn *conn, const char *id, int 
 enum tc_status tc_ruleset_load_active(struct tc_db_conn *conn, const char *form_id,
                                       struct tc_ruleset **out, struct tc_error *err);
 
+/* Ruleset `id` version `version`, loaded the same way. TC_ENOTFOUND when not stored. */
+enum tc_status tc_ruleset_load_version(struct tc_db_conn *conn, const char *id, int version,
+                                       struct tc_ruleset **out, struct tc_error *err);
+
 /*
  * Score one stored submission (from its `values` JSON) with `rs` and upsert the row of
  * (submission, ruleset id, version) in `scores`. Runs in the caller's transaction, if

@@ -620,8 +620,9 @@ store(struct tc_request *req, struct tc_response *resp, struct post *p, const st
         st = build_ingest(req, p, up, &c.row, sub, &in, err);
     if (st == TC_OK && c.row.is_confidential)
         st = tc_protect_ingest(req, &p->who, c.model, sub, &in, NULL, err);
-    if (st == TC_OK && !c.row.is_confidential && c.row.scored)
-        st = tc_score_hook_attach(c.conn, &in, tc_req_arena(req), err);
+    if (st == TC_OK && !c.row.is_confidential && c.row.ruleset_id != NULL)
+        st = tc_score_hook_attach(tc_server_forms(tc_req_server(req)), c.conn, c.row.ruleset_id,
+                                  c.row.ruleset_version, &in, tc_req_arena(req), err);
     if (st == TC_OK)
         st = tc_submission_store(c.conn, &in, &res, err);
     if (st == TC_OK) {

@@ -1,5 +1,6 @@
 #include "handlers/score_hook.h"
 
+#include "form_cache.h"
 #include "tincay/arena.h"
 #include "tincay/db.h"
 #include "tincay/log.h"
@@ -10,14 +11,17 @@ struct score_hook {
     enum tc_status (*prev)(struct tc_db_conn *conn, long long submission, void *ctx,
                            struct tc_error *err);
     void *prev_ctx;
-    const struct tc_ruleset *rs;
+    struct tc_ruleset *rs;
+    struct tc_form_cache *cache; /* where rs goes back */
     struct tc_arena *arena;
 };
 
 static void
-free_ruleset(void *rs)
+give_back(void *ptr)
 {
-    tc_ruleset_free(rs);
+    struct score_hook *h = ptr;
+
+    tc_form_cache_ruleset_give(h->cache, h->rs);
 }
 
 static enum tc_status
@@ -44,16 +48,15 @@ score_new_row(struct tc_db_conn *conn, long long submission, void *ctx, struct t
 }
 
 enum tc_status
-tc_score_hook_attach(struct tc_db_conn *conn, struct tc_ingest *in, struct tc_arena *arena,
+tc_score_hook_attach(struct tc_form_cache *cache, struct tc_db_conn *conn, const char *id,
+                     int version, struct tc_ingest *in, struct tc_arena *arena,
                      struct tc_error *err)
 {
     struct tc_error why = TC_ERROR_INIT(TC_LANG_EN);
     struct tc_ruleset *rs = NULL;
     struct score_hook *h;
-    enum tc_status st = tc_ruleset_load_active(conn, in->form_id, &rs, &why);
+    enum tc_status st = tc_form_cache_ruleset_take(cache, conn, id, version, &rs, &why);
 
-    if (st == TC_ENOTFOUND)
-        return TC_OK;
     if (st != TC_OK) {
         /* A ruleset that no longer loads must not cost a collector her survey. */
         if (st == TC_ERETRY) {
@@ -64,10 +67,15 @@ tc_score_hook_attach(struct tc_db_conn *conn, struct tc_ingest *in, struct tc_ar
                in->form_id, why.msg, why.detail);
         return TC_OK;
     }
-    if (tc_arena_defer(arena, free_ruleset, rs) != 0 ||
-        (h = tc_arena_alloc(arena, sizeof(*h))) == NULL)
+    if ((h = tc_arena_alloc(arena, sizeof(*h))) == NULL) {
+        tc_form_cache_ruleset_give(cache, rs);
         return tc_fail(err, TC_ENOMEM, "out of memory");
-    *h = (struct score_hook){in->on_new_row, in->on_new_row_ctx, rs, arena};
+    }
+    *h = (struct score_hook){in->on_new_row, in->on_new_row_ctx, rs, cache, arena};
+    if (tc_arena_defer(arena, give_back, h) != 0) {
+        tc_form_cache_ruleset_give(cache, rs);
+        return tc_fail(err, TC_ENOMEM, "out of memory");
+    }
     in->on_new_row = score_new_row;
     in->on_new_row_ctx = h;
     return TC_OK;

@@ -734,6 +734,17 @@ out:
 }
 
 enum tc_status
+tc_ruleset_load_version(struct tc_db_conn *conn, const char *id, int version,
+                        struct tc_ruleset **out, struct tc_error *err)
+{
+    char text[16];
+
+    *out = NULL;
+    snprintf(text, sizeof(text), "%d", version);
+    return load_version(conn, id, text, out, err);
+}
+
+enum tc_status
 tc_ruleset_load_active(struct tc_db_conn *conn, const char *form_id, struct tc_ruleset **out,
                        struct tc_error *err)
 {

@@ -40,8 +40,9 @@ tc_form_state_parse(const char *name, enum tc_form_state *out)
     "f.has_protected, (SELECT count(*) FROM form_media m WHERE m.form = f.id), "                   \
     "to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                 \
     "to_char(f.published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "               \
-    "EXISTS (SELECT 1 FROM rulesets r WHERE r.form_id = f.form_id AND r.active)"
-#define FORM_N_COLUMNS 13
+    "(SELECT r.ruleset_id FROM rulesets r WHERE r.form_id = f.form_id AND r.active), "             \
+    "(SELECT r.version FROM rulesets r WHERE r.form_id = f.form_id AND r.active)"
+#define FORM_N_COLUMNS 14
 
 static void
 copy_hex(char *out, size_t size, const char *hex)
@@ -68,7 +69,12 @@ copy_row(const struct tc_db_result *res, size_t i, bool with_xml, struct tc_aren
     out->n_media = (size_t)tc_db_int(res, i, 9, 0);
     out->created_at = tc_arena_strdup(arena, tc_db_value(res, i, 10));
     out->published_at = tc_arena_strdup(arena, tc_db_value(res, i, 11));
-    out->scored = tc_db_bool(res, i, 12);
+    if (!tc_db_is_null(res, i, 12)) {
+        out->ruleset_id = tc_arena_strdup(arena, tc_db_value(res, i, 12));
+        out->ruleset_version = (int)tc_db_int(res, i, 13, 0);
+        if (out->ruleset_id == NULL)
+            return tc_fail(err, TC_ENOMEM, "out of memory");
+    }
     if (out->form_id == NULL || out->version == NULL || out->title == NULL ||
         out->created_at == NULL)
         return tc_fail(err, TC_ENOMEM, "out of memory");

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "form_cache.h"
 #include "testlib.h"
 #include "tincay/arena.h"
 #include "tincay/db.h"
@@ -726,6 +727,33 @@ a_job_run_again_over_stored_scores_writes_the_same(void **state)
     tc_arena_destroy(jobs);
 }
 
+/* A server keeps loaded rulesets idle between submissions, one thread's at a time. */
+static void
+rulesets_are_pooled_per_version(void **state)
+{
+    struct fixture *f = *state;
+    struct tc_error err = TC_ERROR_INIT(TC_LANG_EN);
+    struct tc_form_cache *cache = tc_form_cache_create(4, &err);
+    struct tc_ruleset *a = NULL, *b = NULL, *c = NULL;
+    static const char id[] = "tt55-2023-project8-livelihood";
+
+    assert_non_null(cache);
+    assert_int_equal(tc_form_cache_ruleset_take(cache, f->conn, id, 1, &a, &err), TC_OK);
+    /* taken: a second user gets its own */
+    assert_int_equal(tc_form_cache_ruleset_take(cache, f->conn, id, 1, &b, &err), TC_OK);
+    assert_ptr_not_equal(a, b);
+    assert_int_equal(tc_ruleset_version(b), 1);
+    tc_form_cache_ruleset_give(cache, a);
+    /* given back: the next user gets it again, not a fresh load; another version does not */
+    assert_int_equal(tc_form_cache_ruleset_take(cache, f->conn, id, 1, &c, &err), TC_OK);
+    assert_ptr_equal(c, a);
+    assert_int_equal(tc_form_cache_ruleset_take(cache, f->conn, id, 99, &a, &err), TC_ENOTFOUND);
+    assert_null(a);
+    tc_form_cache_ruleset_give(cache, b);
+    tc_form_cache_ruleset_give(cache, c);
+    tc_form_cache_destroy(cache); /* frees the idle ones (the leak checker would say) */
+}
+
 int
 main(void)
 {
@@ -748,6 +776,8 @@ main(void)
                                         per_test_setup, per_test_teardown),
         cmocka_unit_test_setup_teardown(a_job_run_again_over_stored_scores_writes_the_same,
                                         per_test_setup, per_test_teardown),
+        cmocka_unit_test_setup_teardown(rulesets_are_pooled_per_version, per_test_setup,
+                                        per_test_teardown),
     };
 
     if (sodium_init() < 0)
