@@ -200,7 +200,16 @@ tc_form_cache_ruleset_give(struct tc_form_cache *c, struct tc_ruleset *rs)
             c->idle[c->n_idle++] = rs;
             rs = NULL;
         }
+        /* full: it takes the place of another version's (one no longer active, likely) */
+        for (size_t i = 0; rs != NULL && i < c->n_idle; i++)
+            if (tc_ruleset_version(c->idle[i]) != tc_ruleset_version(rs) ||
+                strcmp(tc_ruleset_id(c->idle[i]), tc_ruleset_id(rs)) != 0) {
+                struct tc_ruleset *old = c->idle[i];
+                c->idle[i] = rs;
+                rs = old;
+                break;
+            }
         pthread_mutex_unlock(&c->idle_lock);
     }
-    tc_ruleset_free(rs); /* the pool is full: NULL otherwise */
+    tc_ruleset_free(rs); /* NULL when kept; else the one left out */
 }

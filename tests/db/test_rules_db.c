@@ -751,6 +751,22 @@ rulesets_are_pooled_per_version(void **state)
     assert_null(a);
     tc_form_cache_ruleset_give(cache, b);
     tc_form_cache_ruleset_give(cache, c);
+
+    /* the pool full of version 1: a newly activated version 2 still stays loaded */
+    {
+        struct tc_ruleset *many[40];
+
+        for (size_t i = 0; i < 40; i++)
+            assert_int_equal(tc_form_cache_ruleset_take(cache, f->conn, id, 1, &many[i], &err),
+                             TC_OK);
+        for (size_t i = 0; i < 40; i++)
+            tc_form_cache_ruleset_give(cache, many[i]);
+    }
+    assert_int_equal(tc_form_cache_ruleset_take(cache, f->conn, id, 2, &a, &err), TC_OK);
+    tc_form_cache_ruleset_give(cache, a);
+    assert_int_equal(tc_form_cache_ruleset_take(cache, f->conn, id, 2, &b, &err), TC_OK);
+    assert_ptr_equal(b, a);
+    tc_form_cache_ruleset_give(cache, b);
     tc_form_cache_destroy(cache); /* frees the idle ones (the leak checker would say) */
 }
 
